@@ -1,0 +1,156 @@
+package payorder
+
+import (
+	"errors"
+	"net/http"
+)
+
+// Code names one documented outcome of the library. Codes are stable strings that
+// programs may switch on; Status and HTTPStatus map them to the endpoint's envelope.
+type Code string
+
+// The codes of DESIGN.md's status table.
+const (
+	CodeOK              Code = "ok"
+	CodeInvalidRequest  Code = "invalid_request"
+	CodeOrderNotFound   Code = "order_not_found"
+	CodeOrderNotPayable Code = "order_not_payable"
+	CodeInvalidChannel  Code = "invalid_channel"
+	CodePaymentFailed   Code = "payment_failed"
+	CodeInternal        Code = "internal"
+)
+
+// codeInfo is one row of the status table.
+type codeInfo struct {
+	status     int    // envelope "status"
+	message    string // envelope "message" shown to mobile clients
+	httpStatus int
+}
+
+// statusTable is the one place that maps codes to the envelope and to HTTP.
+// Business outcomes are HTTP 200, as the Django REST framework view the endpoint
+// replaces answered them.
+var statusTable = map[Code]codeInfo{
+	CodeOK:              {0, "", http.StatusOK},
+	CodeInvalidRequest:  {-1, "请求参数错误", http.StatusOK},
+	CodeOrderNotFound:   {-2, "订单不存在", http.StatusOK},
+	CodeOrderNotPayable: {-3, "订单已支付", http.StatusOK},
+	CodeInvalidChannel:  {-4, "无效的支付通道", http.StatusOK},
+	CodePaymentFailed:   {-4, "支付请求失败", http.StatusOK},
+	CodeInternal:        {-5, "服务器内部错误", http.StatusInternalServerError},
+}
+
+// Status returns the envelope status of code c (0 for ok, -5 for unknown codes).
+func (c Code) Status() int { return c.info().status }
+
+// Message returns the default envelope message of code c.
+func (c Code) Message() string { return c.info().message }
+
+// HTTPStatus returns the HTTP status the endpoint answers with for code c.
+func (c Code) HTTPStatus() int { return c.info().httpStatus }
+
+func (c Code) info() codeInfo {
+	if info, ok := statusTable[c]; ok {
+		return info
+	}
+	return statusTable[CodeInternal]
+}
+
+// Error is the one error type of the library. Code decides how it is reported;
+// Message is what a mobile client may be shown; Detail says, for developers and
+// logs, what exactly was wrong; Err is the underlying cause, reachable with
+// errors.As.
+type Error struct {
+	Code    Code
+	Message string
+	Detail  string
+	Err     error
+}
+
+// Error implements the error interface.
+func (e *Error) Error() string {
+	s := "payorder: " + string(e.Code)
+	if e.Detail != "" {
+		s += ": " + e.Detail
+	}
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
+	return s
+}
+
+// Unwrap returns the cause.
+func (e *Error) Unwrap() error { return e.Err }
+
+// Is reports whether target is an *Error with the same code, so that
+// errors.Is(err, ErrInvalidChannel) holds for any invalid-channel error,
+// however it was wrapped and whatever its detail.
+func (e *Error) Is(target error) bool {
+	t, ok := target.(*Error)
+	return ok && t.Code == e.Code
+}
+
+// Status returns the envelope status of the error's code.
+func (e *Error) Status() int { return e.Code.Status() }
+
+// HTTPStatus returns the HTTP status of the error's code.
+func (e *Error) HTTPStatus() int { return e.Code.HTTPStatus() }
+
+// Sentinels, one per documented outcome. Compare with errors.Is.
+var (
+	// ErrInvalidRequest: the request is malformed (missing order number, bad field).
+	ErrInvalidRequest = &Error{Code: CodeInvalidRequest, Message: CodeInvalidRequest.Message()}
+	// ErrOrderNotFound: no such order, or an order of another buyer.
+	ErrOrderNotFound = &Error{Code: CodeOrderNotFound, Message: CodeOrderNotFound.Message()}
+	// ErrOrderNotPayable: the order is paid, closed or expired.
+	ErrOrderNotPayable = &Error{Code: CodeOrderNotPayable, Message: CodeOrderNotPayable.Message()}
+	// ErrInvalidChannel: an unknown or disabled channel, or missing or malformed extra.
+	ErrInvalidChannel = &Error{Code: CodeInvalidChannel, Message: CodeInvalidChannel.Message()}
+	// ErrPaymentFailed: Ping++ did not give a charge (transport error, timeout,
+	// error answer, malformed body). The cause is wrapped.
+	ErrPaymentFailed = &Error{Code: CodePaymentFailed, Message: CodePaymentFailed.Message()}
+	// ErrInternal: anything else; details go to logs, never to clients.
+	ErrInternal = &Error{Code: CodeInternal, Message: CodeInternal.Message()}
+)
+
+// NewError returns a new *Error with code and the default message of that code,
+// detail and an optional cause.
+func NewError(code Code, detail string, cause error) *Error {
+	return &Error{Code: code, Message: code.Message(), Detail: detail, Err: cause}
+}
+
+// WithMessage returns a copy of e whose client-visible message is msg.
+func (e *Error) WithMessage(msg string) *Error {
+	c := *e
+	c.Message = msg
+	return &c
+}
+
+// ErrorCode returns the code of err: CodeOK for nil, the code of the first
+// *Error in err's chain, CodeInternal otherwise.
+func ErrorCode(err error) Code {
+	if err == nil {
+		return CodeOK
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return CodeInternal
+}
+
+// ClientMessage returns what a client may be shown for err: the message of
+// its *Error, or the generic internal message for anything else.
+func ClientMessage(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		if e.Message != "" {
+			return e.Message
+		}
+		return e.Code.Message()
+	}
+	if err == nil {
+		return ""
+	}
+	return CodeInternal.Message()
+}
