@@ -1,0 +1,88 @@
+package pingpptest
+
+// Fixed RSA key pairs for tests and examples. They are published with this
+// source, so they protect nothing: never configure them against real Ping++.
+
+// MerchantPrivateKeyPEM is a merchant request-signing key (PKCS#1), for
+// configuring a client that signs its requests in tests.
+const MerchantPrivateKeyPEM = `-----BEGIN RSA PRIVATE KEY-----
+MIIEogIBAAKCAQEAq8kEOE5WYQOtP/865lyUvO0tu6u602bp1e+bDU//TbH52PlN
+GOpX43ezROpnzh5T7dGBFKG4mlswgg0pEopVsrgo2vziUN4L8KzOWnRKaSZpvZu6
+p7Z8DJpnOiFEs8qUMZ1xKAOQB1SkxcdJxUIKPonVKV7Vdev49vY2ADhsAfuawvUn
+omw/rqMHFyu9MUcdGxusPQmxoAlmw5JKM2S4qhYMwyyH7s+IkhuXuhCKdHfaVAGm
+Th+E7bzDx9hCZEsj1Rr7G5NiuhPi/kfPEP1INoTcLmPTtK1RwjCRXb4Diz8n/GNL
+xdg/THTL6l9u9g6HMnAeZSDyARCPl6gIUL1JtQIDAQABAoIBAANhSal39SAki+Ch
++30z3iNXgVpbdyoYsMoqVEEvTUUwlstroFY4qjEKFmdpO1ClbR5VTHZk9jZnS+2L
+J787JJOHJxqj9ioELHT4WXkTJ7Go9VSrP0F0iD1RPm244Nquxjqxr9vLMibKxhE0
+KiHs+jmfyaduO8H9uiDV2FspwQpK6k0TEYbD1EK0P988arYWGvWiDx+pwOEJM0wE
+GixS4kQL3aahFl6ZyQmEF8RhvOmenzJMVyuJmS9xWZh/AOgHYeM8LsHQJ9UAg9/i
+qWq6PhxDzco2n0bMtMde6Xin1EG0laZYvSOT3f3wuNcISFrrQY1Gf3+E3Vnvw3b2
+iVjrUrMCgYEA3f84xLCOPpjKfLcGap7B3S7aqgsbML7b2AVdMEzYkT8v6P/0hYmv
+Be6QQnU/0aURlmRrzyh71G2y6GJ4jblo+Dg8gqcgEF8rg4JRtpQote7MUd80ikUp
+S9riTUm28Lggd8m6lj6axYz49AMQ/fOJ5AI/bszC4meQmb8ofSu/gBMCgYEAxhjt
+/4QcViW52mJ4hAE8SDaynTM/GMtTA1WanCYQjawwJqRmXZSks512oU88qXPfNF4O
+2UF6pkSSolmkHhQk/brVJC5jT74zii/rHd6sGqqaprH4GTWMpLWi3p4keQ8bPih0
+/uuYFtIaT6nv9xMSsGJO6Cv/yVxUs34rG649GBcCgYB8lV2bbGX3lTGVufUc4slz
+QnculJsGySWBXslEcOvc33QYs4PbaUBS+OX2lexhz9xF5Udnc5XCymlr5s824gWZ
+v52dyQLCjVZTMFCBQTZzm3cIv1Wx/0xEqKr1qtfC0eJOt2RCKxIaqZmQ/yOLESCi
+V+yXVsxL2Mkar1+el22aBwKBgCoCW2ZWU9QJCBLB0yDbSjdeMh6YIYdWhvIsEy+N
++vCwVT28m2C5Bvx4JhIrRYgB5JGsaKW19xaPcDExpVYjm3ybRFv54mGkyjVB2DBr
+aj/1cfprv1tJOdwsEK/5BW8Ovw49ciIlQAmG4MGIHjVdPBdfobAmtIW1KNkvpmCm
+YJpdAoGAdMr9BoGtR5R4M+fKO19DnVybLbCjYHz3AE6fv3+rDL44atpBGdIg29KL
+JVATVuvdpa42MSM+ynhM0DCcQHDSnDI0HcW7cTjeeblQXABLyaaZs5wOEU70cTcG
+KGrSNgeQk96pW+mBb1KNVTsGrEBMcnyzXEUQNPePRpsECrf9DEU=
+-----END RSA PRIVATE KEY-----`
+
+// MerchantPublicKeyPEM is the public half of MerchantPrivateKeyPEM (PKIX),
+// what a merchant uploads to the Ping++ dashboard.
+const MerchantPublicKeyPEM = `-----BEGIN PUBLIC KEY-----
+MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAq8kEOE5WYQOtP/865lyU
+vO0tu6u602bp1e+bDU//TbH52PlNGOpX43ezROpnzh5T7dGBFKG4mlswgg0pEopV
+srgo2vziUN4L8KzOWnRKaSZpvZu6p7Z8DJpnOiFEs8qUMZ1xKAOQB1SkxcdJxUIK
+PonVKV7Vdev49vY2ADhsAfuawvUnomw/rqMHFyu9MUcdGxusPQmxoAlmw5JKM2S4
+qhYMwyyH7s+IkhuXuhCKdHfaVAGmTh+E7bzDx9hCZEsj1Rr7G5NiuhPi/kfPEP1I
+NoTcLmPTtK1RwjCRXb4Diz8n/GNLxdg/THTL6l9u9g6HMnAeZSDyARCPl6gIUL1J
+tQIDAQAB
+-----END PUBLIC KEY-----`
+
+// WebhookPrivateKeyPEM is the key the emulator signs webhooks with by
+// default, standing in for Ping++'s own private key.
+const WebhookPrivateKeyPEM = `-----BEGIN RSA PRIVATE KEY-----
+MIIEowIBAAKCAQEA4vtoHqhIqXZZ/OK9M1MiTEucgsY/ymSIcxDj6shxr0TRPnSe
+C5GxNJS4jiyQaof+z2nqDj/PZ/F1nuCG6VsT3fP+t9U3JVZ0xbVxJB22NBK4LtuP
+w8PXcc9c5YeXF8CmdmiSvNqbKAoBI7wiRolIbxdCVHWinjSVJevPCLi3FSLBHPUn
+9j6AQiikEcDaYaBeauEFfOU2NzW0HB/NxF4CMeyS2Jr7aw7m3wTMHnd/uGjq9LBu
+QL40s4BXSMDLoErBKFVuSCzyz8pym1SfCTyFkLWQU9/qGIFmK06ivdyANd7ebBOf
+tOJguJ+YWWswH7LUeICDOjZkQ2u0/Q4WYfcZaQIDAQABAoIBABv7IA+/cQ2q8Fbz
+YJ2GHxFGtOmOJOj/Ua7VozMbOKCBnEXVvHHyqOSxfLrSFY98alYJWXgeN6Q5qOVI
+CnmT57QR0xG4cA7jRIvm3Sa1nvN2Z0wnduaMKu/1vx7wgxjDgAHSzFwJmtzpttA/
+7f3CCLLhLCUbR0u3cbd2BVSu6KrrHXCGv0rVjDWPVzt41CICyjmUnvYv6fldvoD4
+azqTJ5zVnPnfRv//iW/VMDm718nRpF8rAeBrwbQd46ivOjlphSzXfjjCPZD4wwdU
+Oa0FmYslcSq94aNi/iONzaNOb9anH6gGAFe7cb63maZaScUjaVEuGu4OS/rvlUj5
+J4ZaLrECgYEA9QgxVOol/WyrpMP79Ip+K1qUnH0Xwgv9IqHCh7NvbO1G2oE66SgE
+CZVpa6O4Te+AwpgrWj2CuhHg5RfUPnrxT+wbSL4VdvEIrgUKDPm8vEtoKahxLg8b
+SPX3yWk1hNmk3hoeTQ1bhZt0L2Axjz4ZxTFLl8LMopmTYfHBEX0W7mUCgYEA7SRh
+eTIoMd65NZb24YEbB9zHuBimMDkLo92UPpaTce/455pirHlmhXiMIi9kjYeWDOUM
+KKi2xQFEcqXys5gAWe8MQwAciyL4BCYEEQ34LeKhE6TG2CJ5nd9Phe1BQwB+X0gd
+TOVSx2ZCwHaMrSmNs4Z48tAQ//PxehjBAoBfnLUCgYBg3pVKIatVLgIJiGVyPtI0
+Z4H6/8VFtKGlcFfMeBaj9IYfWhmlFWnLNCNSJ450WSwJQklZSpoE346OY0ZIUShX
+VVtP/b3UoOOykFFx4cVIl3MdjPb5o4VA6eTE3nAHDlgMajzyb0ZwYo2jMR9GpuFf
+QObGn39xBM/sV7vhIxfOtQKBgFC+4X2t6WfJqZCovZldJ4IO1+ZEZlnnIqKCMRb6
+mGvkRQE/XTfTAmiR+k0ti/Rw5VOwreouQEVmQBM1lCU4rW3x6l/p6s4pcv+eniXc
+dtPQ5f3VTmuLmZN61Q4KEf2pbl4tJOTo9L22gSYdd5sCmiA1unsbA57TRjbHtPiQ
+E349AoGBAKq1l3B3V54Dmb+DoJvuvX3eBGtfuzzI5cOpvNa/eu7iUpqBrXM3E7Vq
+vpTCQfbklvp30Y7QSUcD2ZunUfd3RIyVxgOCPEQkCQxBebqLZz3DGgRpJdd7euSC
+RlhVyWZgNboQtlbX6C6Hs3zORqQPIFXwSVxmhouqtrXVCI83MViw
+-----END RSA PRIVATE KEY-----`
+
+// WebhookPublicKeyPEM is the public half of WebhookPrivateKeyPEM (PKIX),
+// standing in for the "Ping++ 公钥" of the dashboard.
+const WebhookPublicKeyPEM = `-----BEGIN PUBLIC KEY-----
+MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA4vtoHqhIqXZZ/OK9M1Mi
+TEucgsY/ymSIcxDj6shxr0TRPnSeC5GxNJS4jiyQaof+z2nqDj/PZ/F1nuCG6VsT
+3fP+t9U3JVZ0xbVxJB22NBK4LtuPw8PXcc9c5YeXF8CmdmiSvNqbKAoBI7wiRolI
+bxdCVHWinjSVJevPCLi3FSLBHPUn9j6AQiikEcDaYaBeauEFfOU2NzW0HB/NxF4C
+MeyS2Jr7aw7m3wTMHnd/uGjq9LBuQL40s4BXSMDLoErBKFVuSCzyz8pym1SfCTyF
+kLWQU9/qGIFmK06ivdyANd7ebBOftOJguJ+YWWswH7LUeICDOjZkQ2u0/Q4WYfcZ
+aQIDAQAB
+-----END PUBLIC KEY-----`
