@@ -1,0 +1,59 @@
+package order_test
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/yianpay/payorder"
+	"github.com/yianpay/payorder/order"
+)
+
+func TestPayable(t *testing.T) {
+	now := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name    string
+		status  order.Status
+		expires time.Time
+		wantErr error
+		wantMsg string
+	}{
+		{"Unpaid", order.StatusUnpaid, time.Time{}, nil, ""},
+		{"UnpaidNotYetExpired", order.StatusUnpaid, now.Add(time.Second), nil, ""},
+		{"ErrOrderNotPayable/Paid", order.StatusPaid, time.Time{}, payorder.ErrOrderNotPayable, "订单已支付"},
+		{"ErrOrderNotPayable/Refunded", order.StatusRefunded, time.Time{}, payorder.ErrOrderNotPayable, "订单已支付"},
+		{"ErrOrderNotPayable/Closed", order.StatusClosed, time.Time{}, payorder.ErrOrderNotPayable, "订单已关闭"},
+		{"ErrOrderNotPayable/Expired", order.StatusUnpaid, now, payorder.ErrOrderNotPayable, "订单已关闭"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o := order.Order{No: "1", Amount: 1, Status: tt.status, ExpiresAt: tt.expires}
+			err := o.Payable(now)
+			if !errors.Is(err, tt.wantErr) || (tt.wantErr == nil) != (err == nil) {
+				t.Fatalf("Payable = %v, want %v", err, tt.wantErr)
+			}
+			if got := payorder.ClientMessage(err); got != tt.wantMsg {
+				t.Errorf("message = %q, want %q", got, tt.wantMsg)
+			}
+		})
+	}
+}
+
+func TestStatusTransitions(t *testing.T) {
+	allowed := map[[2]order.Status]bool{
+		{order.StatusUnpaid, order.StatusPaid}:                         true,
+		{order.StatusUnpaid, order.StatusClosed}:                       true,
+		{order.StatusPaid, order.StatusPartiallyRefunded}:              true,
+		{order.StatusPaid, order.StatusRefunded}:                       true,
+		{order.StatusPartiallyRefunded, order.StatusPartiallyRefunded}: true,
+		{order.StatusPartiallyRefunded, order.StatusRefunded}:          true,
+	}
+	all := []order.Status{order.StatusUnpaid, order.StatusPaid, order.StatusClosed, order.StatusPartiallyRefunded, order.StatusRefunded}
+	for _, from := range all {
+		for _, to := range all {
+			if got := from.CanBecome(to); got != allowed[[2]order.Status{from, to}] {
+				t.Errorf("%s.CanBecome(%s) = %v", from, to, got)
+			}
+		}
+	}
+}

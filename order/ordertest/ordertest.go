@@ -1,0 +1,220 @@
+// Package ordertest is the conformance suite for order stores: every store
+// that backs the pay package (order.MemStore, the PostgreSQL store, a host's
+// own) must pass Run. It checks what the pay package relies on: lookups that
+// answer payorder.ErrOrderNotFound, charges kept in order and recorded once
+// even under concurrent writers, and copies that callers cannot mutate.
+package ordertest
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/yianpay/payorder"
+	"github.com/yianpay/payorder/channel"
+	"github.com/yianpay/payorder/order"
+)
+
+// Store is what the suite exercises: the methods pay.OrderStore needs plus
+// Put to seed orders.
+type Store interface {
+	Put(o order.Order) error
+	Order(ctx context.Context, no string) (order.Order, error)
+	Charges(ctx context.Context, no string) ([]order.Charge, error)
+	AddCharge(ctx context.Context, c order.Charge) error
+}
+
+// Run runs the suite. newStore returns a new, empty store for each subtest.
+func Run(t *testing.T, newStore func(t testing.TB) Store) {
+	t.Run("OrderRoundTrip", func(t *testing.T) { testOrderRoundTrip(t, newStore(t)) })
+	t.Run("ErrOrderNotFound", func(t *testing.T) { testNotFound(t, newStore(t)) })
+	t.Run("PutReplacesKeepingCharges", func(t *testing.T) { testPutReplaces(t, newStore(t)) })
+	t.Run("ChargesInOrderAndOnce", func(t *testing.T) { testCharges(t, newStore(t)) })
+	t.Run("ConcurrentAddCharge", func(t *testing.T) { testConcurrentAdd(t, newStore(t)) })
+	t.Run("CopiesAreIndependent", func(t *testing.T) { testCopies(t, newStore(t)) })
+}
+
+// SampleOrder returns a valid unpaid order numbered no.
+func SampleOrder(no string) order.Order {
+	return order.Order{
+		No:        no,
+		Buyer:     "15201052252",
+		Amount:    9900,
+		Currency:  "cny",
+		Subject:   "collection的使用",
+		Body:      no,
+		Metadata:  map[string]any{"order_id": json.Number("1"), "buyer": "15201052252", "names": "collection的使用", "courses": "1"},
+		Status:    order.StatusUnpaid,
+		CreatedAt: time.Date(2016, 6, 17, 7, 56, 15, 0, time.UTC),
+		ExpiresAt: time.Date(2036, 6, 17, 7, 56, 15, 0, time.UTC),
+	}
+}
+
+// SampleCharge returns a charge record for order no.
+func SampleCharge(no, id string, ch channel.Channel) order.Charge {
+	created := time.Date(2016, 6, 17, 7, 50, 51, 0, time.UTC)
+	return order.Charge{
+		ID: id, OrderNo: no, PingppOrderNo: no, Channel: ch, Amount: 9900, Currency: "cny",
+		ExtraKey: "{}", AppID: "app_GuHu9Of9KaTG5GiT", Livemode: false,
+		CreatedAt: created, ExpiresAt: created.Add(24 * time.Hour),
+		JSON: json.RawMessage(fmt.Sprintf(`{"id":%q,"object":"charge","order_no":%q,"amount":9900}`, id, no)),
+	}
+}
+
+var cmpOpts = cmp.Options{
+	cmpopts.EquateEmpty(),
+	cmp.Comparer(func(a, b time.Time) bool { return a.Equal(b) }),
+	cmp.Transformer("json", func(r json.RawMessage) string { return string(r) }),
+	// Stores may decode metadata numbers as json.Number or float64.
+	cmp.Transformer("metadata", normalizeMetadata),
+}
+
+func normalizeMetadata(m map[string]any) map[string]string {
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		out[k] = fmt.Sprint(v)
+	}
+	return out
+}
+
+func mustPut(t testing.TB, s Store, o order.Order) {
+	t.Helper()
+	if err := s.Put(o); err != nil {
+		t.Fatalf("Put(%s): %v", o.No, err)
+	}
+}
+
+func testOrderRoundTrip(t *testing.T, s Store) {
+	want := SampleOrder("12134676899915430002")
+	mustPut(t, s, want)
+	got, err := s.Order(t.Context(), want.No)
+	if err != nil {
+		t.Fatalf("Order: %v", err)
+	}
+	if diff := cmp.Diff(want, got, cmpOpts); diff != "" {
+		t.Errorf("Order mismatch (-want +got):\n%s", diff)
+	}
+}
+
+func testNotFound(t *testing.T, s Store) {
+	if _, err := s.Order(t.Context(), "nosuchorder1"); !errors.Is(err, payorder.ErrOrderNotFound) {
+		t.Errorf("Order(missing) = %v, want ErrOrderNotFound", err)
+	}
+	if _, err := s.Charges(t.Context(), "nosuchorder1"); !errors.Is(err, payorder.ErrOrderNotFound) {
+		t.Errorf("Charges(missing) = %v, want ErrOrderNotFound", err)
+	}
+	if err := s.AddCharge(t.Context(), SampleCharge("nosuchorder1", "ch_x", channel.Alipay)); !errors.Is(err, payorder.ErrOrderNotFound) {
+		t.Errorf("AddCharge(missing order) = %v, want ErrOrderNotFound", err)
+	}
+	if err := s.Put(order.Order{No: "bad no!", Amount: 1}); !errors.Is(err, payorder.ErrInvalidRequest) {
+		t.Errorf("Put(invalid) = %v, want ErrInvalidRequest", err)
+	}
+}
+
+func testPutReplaces(t *testing.T, s Store) {
+	o := SampleOrder("20261129000000000001")
+	mustPut(t, s, o)
+	c := SampleCharge(o.No, "ch_replace000000000000000001", channel.Alipay)
+	if err := s.AddCharge(t.Context(), c); err != nil {
+		t.Fatal(err)
+	}
+	o.Amount = 100
+	o.Subject = "changed"
+	mustPut(t, s, o)
+	got, err := s.Order(t.Context(), o.No)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Amount != 100 || got.Subject != "changed" {
+		t.Errorf("after Put: amount %d subject %q, want 100 changed", got.Amount, got.Subject)
+	}
+	charges, err := s.Charges(t.Context(), o.No)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]order.Charge{c}, charges, cmpOpts); diff != "" {
+		t.Errorf("charges lost by Put (-want +got):\n%s", diff)
+	}
+}
+
+func testCharges(t *testing.T, s Store) {
+	o := SampleOrder("20261129000000000002")
+	mustPut(t, s, o)
+	a := SampleCharge(o.No, "ch_a00000000000000000000001", channel.Alipay)
+	b := SampleCharge(o.No, "ch_b00000000000000000000002", channel.Wx)
+	b.CreatedAt = a.CreatedAt.Add(time.Minute)
+	for _, c := range []order.Charge{a, b, a} {
+		if err := s.AddCharge(t.Context(), c); err != nil {
+			t.Fatalf("AddCharge(%s): %v", c.ID, err)
+		}
+	}
+	got, err := s.Charges(t.Context(), o.No)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]order.Charge{a, b}, got, cmpOpts); diff != "" {
+		t.Errorf("Charges (-want +got):\n%s", diff)
+	}
+}
+
+func testConcurrentAdd(t *testing.T, s Store) {
+	o := SampleOrder("20261129000000000003")
+	mustPut(t, s, o)
+	const writers = 16
+	var wg sync.WaitGroup
+	errs := make(chan error, writers)
+	for i := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			// Half the writers record the same charge; the rest distinct ones.
+			id := "ch_same0000000000000000000"
+			if i%2 == 1 {
+				id = fmt.Sprintf("ch_diff%020d", i)
+			}
+			errs <- s.AddCharge(context.Background(), SampleCharge(o.No, id, channel.Alipay))
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Errorf("AddCharge: %v", err)
+		}
+	}
+	got, err := s.Charges(t.Context(), o.No)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := 1 + writers/2; len(got) != want {
+		t.Errorf("got %d charges, want %d (one per distinct id)", len(got), want)
+	}
+}
+
+func testCopies(t *testing.T, s Store) {
+	o := SampleOrder("20261129000000000004")
+	mustPut(t, s, o)
+	o.Metadata["buyer"] = "someone else"
+	got, err := s.Order(t.Context(), o.No)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Metadata["buyer"] != "15201052252" {
+		t.Errorf("store shares metadata with the caller of Put: %v", got.Metadata["buyer"])
+	}
+	got.Metadata["buyer"] = "mutated"
+	again, err := s.Order(t.Context(), o.No)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Metadata["buyer"] != "15201052252" {
+		t.Errorf("store shares metadata with the caller of Order: %v", again.Metadata["buyer"])
+	}
+}
