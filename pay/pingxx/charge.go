@@ -1,0 +1,433 @@
+package pingxx
+
+import (
+	"bytes"
+	"encoding/json"
+	"time"
+
+	"github.com/pingplusplus/pingpp-go/pingpp"
+
+	"github.com/yianpay/payorder/channel"
+)
+
+// ChargeParams is the body of POST /v1/charges: pingpp-go's own wire type, so
+// that code written against the SDK keeps compiling. App.Id defaults to the
+// Client's app id when empty.
+type ChargeParams = pingpp.ChargeParams
+
+// Charge is a Ping++ charge object. It decodes every shape Ping++ really
+// sends (null for unset ints and strings, [] for empty objects, app as an id
+// or an expanded object) and keeps the bytes it was decoded from, so that
+// marshalling it gives back what Ping++ sent: the same keys in the same order
+// and the same number text, with only insignificant whitespace removed. That
+// is what a mobile client's Ping++ SDK receives.
+//
+// A Charge built in code (not decoded) marshals its fields in the order of
+// Ping++'s own responses, with null for unset nullable fields.
+type Charge struct {
+	ID             string
+	Object         string
+	Created        int64
+	Livemode       bool
+	Paid           bool
+	Refunded       bool
+	Reversed       bool
+	App            string // app id, whether Ping++ sent a string or an expanded object
+	Channel        channel.Channel
+	OrderNo        string
+	ClientIP       string
+	Amount         int64
+	AmountSettle   int64
+	AmountRefunded int64
+	Currency       string
+	Subject        string
+	Body           string
+	Extra          map[string]any // [] and null decode as empty; numbers as json.Number
+	Metadata       map[string]any // [] and null decode as empty; numbers as json.Number
+	TimePaid       int64          // 0 when null
+	TimeExpire     int64          // 0 when null
+	TimeSettle     int64          // 0 when null
+	TransactionNo  string         // "" when null
+	FailureCode    string         // "" when null
+	FailureMsg     string         // "" when null
+	Description    string         // "" when null
+	Credential     json.RawMessage
+	Refunds        *RefundList
+
+	raw []byte
+}
+
+// UnmarshalJSON decodes a charge tolerantly and keeps data. null leaves c
+// unchanged, as encoding/json expects.
+func (c *Charge) UnmarshalJSON(data []byte) error {
+	f, err := decodeFields("charge", data)
+	if err != nil || f.obj == nil {
+		return err
+	}
+	ch := Charge{
+		ID:             f.str("id"),
+		Object:         f.str("object"),
+		Created:        f.int("created"),
+		Livemode:       f.bool("livemode"),
+		Paid:           f.bool("paid"),
+		Refunded:       f.bool("refunded"),
+		Reversed:       f.bool("reversed"),
+		App:            f.idOf("app"),
+		Channel:        channel.Channel(f.str("channel")),
+		OrderNo:        f.str("order_no"),
+		ClientIP:       f.str("client_ip"),
+		Amount:         f.int("amount"),
+		AmountSettle:   f.int("amount_settle"),
+		AmountRefunded: f.int("amount_refunded"),
+		Currency:       f.str("currency"),
+		Subject:        f.str("subject"),
+		Body:           f.str("body"),
+		Extra:          f.dict("extra"),
+		Metadata:       f.dict("metadata"),
+		TimePaid:       f.int("time_paid"),
+		TimeExpire:     f.int("time_expire"),
+		TimeSettle:     f.int("time_settle"),
+		TransactionNo:  f.str("transaction_no"),
+		FailureCode:    f.str("failure_code"),
+		FailureMsg:     f.str("failure_msg"),
+		Description:    f.str("description"),
+		Credential:     f.rawCopy("credential"),
+	}
+	var refunds RefundList
+	if f.into("refunds", &refunds) {
+		ch.Refunds = &refunds
+	}
+	if f.err != nil {
+		return f.err
+	}
+	ch.raw = bytes.Clone(data)
+	*c = ch
+	return nil
+}
+
+// MarshalJSON returns the JSON the charge was decoded from, compacted; a
+// charge built in code is encoded field by field. It has a value receiver so
+// that json.Marshal(ch) and json.Marshal(*ch) agree.
+//
+// Note that json.Marshal escapes <, > and & inside strings of any
+// Marshaler's output (\u003c...), which changes the text but not the value;
+// use a json.Encoder with SetEscapeHTML(false), or Raw, for the exact bytes.
+func (c Charge) MarshalJSON() ([]byte, error) {
+	if c.raw != nil {
+		return compact(c.raw)
+	}
+	return json.Marshal(chargeJSON{
+		ID: c.ID, Object: orDefault(c.Object, "charge"), Created: c.Created,
+		Livemode: c.Livemode, Paid: c.Paid, Refunded: c.Refunded, Reversed: c.Reversed,
+		App: c.App, Channel: string(c.Channel), OrderNo: c.OrderNo, ClientIP: c.ClientIP,
+		Amount: c.Amount, AmountSettle: c.AmountSettle, Currency: c.Currency,
+		Subject: c.Subject, Body: c.Body, Extra: emptyMap(c.Extra),
+		TimePaid: nullInt(c.TimePaid), TimeExpire: c.TimeExpire, TimeSettle: nullInt(c.TimeSettle),
+		TransactionNo: nullString(c.TransactionNo), Refunds: c.Refunds,
+		AmountRefunded: c.AmountRefunded, FailureCode: nullString(c.FailureCode),
+		FailureMsg: nullString(c.FailureMsg), Metadata: emptyMap(c.Metadata),
+		Credential: emptyObject(c.Credential), Description: nullString(c.Description),
+	})
+}
+
+// chargeJSON is a charge in the key order of Ping++'s responses (samples S1, S2).
+type chargeJSON struct {
+	ID             string          `json:"id"`
+	Object         string          `json:"object"`
+	Created        int64           `json:"created"`
+	Livemode       bool            `json:"livemode"`
+	Paid           bool            `json:"paid"`
+	Refunded       bool            `json:"refunded"`
+	Reversed       bool            `json:"reversed"`
+	App            string          `json:"app"`
+	Channel        string          `json:"channel"`
+	OrderNo        string          `json:"order_no"`
+	ClientIP       string          `json:"client_ip"`
+	Amount         int64           `json:"amount"`
+	AmountSettle   int64           `json:"amount_settle"`
+	Currency       string          `json:"currency"`
+	Subject        string          `json:"subject"`
+	Body           string          `json:"body"`
+	Extra          map[string]any  `json:"extra"`
+	TimePaid       *int64          `json:"time_paid"`
+	TimeExpire     int64           `json:"time_expire"`
+	TimeSettle     *int64          `json:"time_settle"`
+	TransactionNo  *string         `json:"transaction_no"`
+	Refunds        *RefundList     `json:"refunds"`
+	AmountRefunded int64           `json:"amount_refunded"`
+	FailureCode    *string         `json:"failure_code"`
+	FailureMsg     *string         `json:"failure_msg"`
+	Metadata       map[string]any  `json:"metadata"`
+	Credential     json.RawMessage `json:"credential"`
+	Description    *string         `json:"description"`
+}
+
+// Raw returns the JSON the charge was decoded from, byte for byte, or nil for
+// a charge built in code. The caller must not modify it.
+func (c *Charge) Raw() json.RawMessage { return c.raw }
+
+// TypedCredential decodes the credential for the charge's channel. A paid
+// charge's empty credential gives nil and no error.
+func (c *Charge) TypedCredential() (channel.Credential, error) {
+	return channel.DecodeCredential(c.Channel, c.Credential)
+}
+
+// Expired reports whether the charge can no longer be paid at now: its
+// time_expire has passed. A charge without time_expire counts from created
+// with its channel's default lifetime; one without either is expired, since
+// nothing shows that it can still be paid.
+func (c *Charge) Expired(now time.Time) bool {
+	expire := c.TimeExpire
+	if expire == 0 && c.Created != 0 {
+		expire = c.Created + int64(c.Channel.DefaultExpiry()/time.Second)
+	}
+	return expire == 0 || now.Unix() >= expire
+}
+
+// ChargeList is a page of GET /v1/charges.
+type ChargeList struct {
+	Object  string
+	URL     string
+	HasMore bool
+	Data    []*Charge
+}
+
+// UnmarshalJSON decodes a list object tolerantly; [] and null give an empty
+// list.
+func (l *ChargeList) UnmarshalJSON(data []byte) error {
+	f, err := decodeList("charge list", data)
+	if err != nil || f == nil {
+		return err
+	}
+	list := ChargeList{Object: f.str("object"), URL: f.str("url"), HasMore: f.bool("has_more")}
+	list.Data, err = decodeItems[Charge](f)
+	if err != nil {
+		return err
+	}
+	*l = list
+	return nil
+}
+
+// MarshalJSON encodes the list in Ping++'s key order; each charge as it was
+// received.
+func (l ChargeList) MarshalJSON() ([]byte, error) {
+	return json.Marshal(listJSON[*Charge]{orDefault(l.Object, "list"), l.URL, l.HasMore, nonNil(l.Data)})
+}
+
+// Refund is a Ping++ refund object, decoded tolerantly; like Charge, it
+// marshals back to the JSON it was decoded from.
+type Refund struct {
+	ID            string
+	Object        string
+	OrderNo       string
+	Amount        int64
+	Created       int64
+	Succeed       bool
+	Status        string // pending, succeeded or failed
+	TimeSucceed   int64  // 0 when null
+	Description   string
+	FailureCode   string // "" when null
+	FailureMsg    string // "" when null
+	Metadata      map[string]any
+	ChargeID      string // json "charge"
+	ChargeOrderNo string
+	TransactionNo string // "" when null
+
+	raw []byte
+}
+
+// UnmarshalJSON decodes a refund tolerantly and keeps data.
+func (r *Refund) UnmarshalJSON(data []byte) error {
+	f, err := decodeFields("refund", data)
+	if err != nil || f.obj == nil {
+		return err
+	}
+	rf := Refund{
+		ID:            f.str("id"),
+		Object:        f.str("object"),
+		OrderNo:       f.str("order_no"),
+		Amount:        f.int("amount"),
+		Created:       f.int("created"),
+		Succeed:       f.bool("succeed"),
+		Status:        f.str("status"),
+		TimeSucceed:   f.int("time_succeed"),
+		Description:   f.str("description"),
+		FailureCode:   f.str("failure_code"),
+		FailureMsg:    f.str("failure_msg"),
+		Metadata:      f.dict("metadata"),
+		ChargeID:      f.str("charge"),
+		ChargeOrderNo: f.str("charge_order_no"),
+		TransactionNo: f.str("transaction_no"),
+	}
+	if f.err != nil {
+		return f.err
+	}
+	rf.raw = bytes.Clone(data)
+	*r = rf
+	return nil
+}
+
+// MarshalJSON returns the JSON the refund was decoded from, compacted, or
+// its fields in Ping++'s key order.
+func (r Refund) MarshalJSON() ([]byte, error) {
+	if r.raw != nil {
+		return compact(r.raw)
+	}
+	return json.Marshal(refundJSON{
+		ID: r.ID, Object: orDefault(r.Object, "refund"), OrderNo: r.OrderNo, Amount: r.Amount,
+		Created: r.Created, Succeed: r.Succeed, Status: r.Status, TimeSucceed: nullInt(r.TimeSucceed),
+		Description: r.Description, FailureCode: nullString(r.FailureCode),
+		FailureMsg: nullString(r.FailureMsg), Metadata: emptyMap(r.Metadata), Charge: r.ChargeID,
+		ChargeOrderNo: r.ChargeOrderNo, TransactionNo: nullString(r.TransactionNo),
+	})
+}
+
+// Raw returns the JSON the refund was decoded from, or nil.
+func (r *Refund) Raw() json.RawMessage { return r.raw }
+
+// refundJSON is a refund in the key order of Ping++'s responses (R1, R2).
+type refundJSON struct {
+	ID            string         `json:"id"`
+	Object        string         `json:"object"`
+	OrderNo       string         `json:"order_no"`
+	Amount        int64          `json:"amount"`
+	Created       int64          `json:"created"`
+	Succeed       bool           `json:"succeed"`
+	Status        string         `json:"status"`
+	TimeSucceed   *int64         `json:"time_succeed"`
+	Description   string         `json:"description"`
+	FailureCode   *string        `json:"failure_code"`
+	FailureMsg    *string        `json:"failure_msg"`
+	Metadata      map[string]any `json:"metadata"`
+	Charge        string         `json:"charge"`
+	ChargeOrderNo string         `json:"charge_order_no"`
+	TransactionNo *string        `json:"transaction_no"`
+}
+
+// RefundList is the refunds list embedded in a charge.
+type RefundList struct {
+	Object  string
+	URL     string
+	HasMore bool
+	Data    []*Refund
+}
+
+// UnmarshalJSON decodes a list object tolerantly; [] and null give an empty
+// list.
+func (l *RefundList) UnmarshalJSON(data []byte) error {
+	f, err := decodeList("refund list", data)
+	if err != nil || f == nil {
+		return err
+	}
+	list := RefundList{Object: f.str("object"), URL: f.str("url"), HasMore: f.bool("has_more")}
+	list.Data, err = decodeItems[Refund](f)
+	if err != nil {
+		return err
+	}
+	*l = list
+	return nil
+}
+
+// MarshalJSON encodes the list in Ping++'s key order.
+func (l RefundList) MarshalJSON() ([]byte, error) {
+	return json.Marshal(listJSON[*Refund]{orDefault(l.Object, "list"), l.URL, l.HasMore, nonNil(l.Data)})
+}
+
+// listJSON is a list object in Ping++'s key order.
+type listJSON[T any] struct {
+	Object  string `json:"object"`
+	URL     string `json:"url"`
+	HasMore bool   `json:"has_more"`
+	Data    []T    `json:"data"`
+}
+
+// decodeList parses a list object; it returns nil fields for null and [].
+func decodeList(what string, data []byte) (*fields, error) {
+	data = bytes.TrimSpace(data)
+	if isNull(data) || isEmptyArray(data) {
+		return nil, nil
+	}
+	f, err := decodeFields(what, data)
+	if err != nil {
+		return nil, err
+	}
+	return f, f.err
+}
+
+// decodeItems decodes the "data" array of a list; each element is
+// decoded by *T's UnmarshalJSON.
+func decodeItems[T any, PT interface {
+	*T
+	json.Unmarshaler
+}](f *fields) ([]*T, error) {
+	v, ok := f.raw("data")
+	if !ok {
+		return []*T{}, nil
+	}
+	var items []json.RawMessage
+	if err := json.Unmarshal(v, &items); err != nil {
+		f.fail("data", err)
+		return nil, f.err
+	}
+	out := make([]*T, 0, len(items))
+	for _, it := range items {
+		item := new(T)
+		if err := PT(item).UnmarshalJSON(it); err != nil {
+			f.fail("data", err)
+			return nil, f.err
+		}
+		out = append(out, item)
+	}
+	return out, f.err
+}
+
+func compact(raw []byte) ([]byte, error) {
+	var buf bytes.Buffer
+	buf.Grow(len(raw))
+	if err := json.Compact(&buf, raw); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+func nullInt(n int64) *int64 {
+	if n == 0 {
+		return nil
+	}
+	return &n
+}
+
+func nullString(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+func emptyMap(m map[string]any) map[string]any {
+	if m == nil {
+		return map[string]any{}
+	}
+	return m
+}
+
+func emptyObject(raw json.RawMessage) json.RawMessage {
+	if len(bytes.TrimSpace(raw)) == 0 {
+		return json.RawMessage("{}")
+	}
+	return raw
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
