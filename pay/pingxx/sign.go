@@ -93,7 +93,9 @@ func Verify(key *rsa.PublicKey, data []byte, signature string) error {
 	if signature == "" {
 		return ErrNoSignature
 	}
-	sig, err := base64.StdEncoding.DecodeString(signature)
+	// Strict: a lenient decoder ignores the padding bits of the last
+	// character, so two different signature strings would verify.
+	sig, err := base64.StdEncoding.Strict().DecodeString(signature)
 	if err != nil {
 		return ErrBadSignature
 	}
