@@ -1,0 +1,99 @@
+// Command pingpp-emulator runs the offline Ping++ emulator of package
+// pingpptest as a standalone server, for testing Ping++ clients written in
+// any language:
+//
+//	go run ./examples/pingpp-emulator -addr 127.0.0.1:8001 -webhook-url http://127.0.0.1:9000/webhooks
+//
+// Point the client's API base at http://127.0.0.1:8001/v1. Test charges are
+// paid with GET /notify/charges/{id}?livemode=false, which sends a signed
+// charge.succeeded webhook to -webhook-url.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"github.com/yianpay/payorder/pay/pingpptest"
+)
+
+func main() {
+	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "pingpp-emulator:", err)
+		os.Exit(1)
+	}
+}
+
+// options are the command-line flags.
+type options struct {
+	addr, secretKey, appID, webhookURL, merchantKeyFile, webhookKeyOut string
+	retryScale                                                         float64
+}
+
+func parseFlags(args []string, stderr io.Writer) (options, error) {
+	var o options
+	fs := flag.NewFlagSet("pingpp-emulator", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&o.addr, "addr", "127.0.0.1:8001", "listen address")
+	fs.StringVar(&o.secretKey, "secret-key", pingpptest.DefaultSecretKey, "accepted secret keys, comma-separated (sk_test_… or sk_live_…)")
+	fs.StringVar(&o.appID, "app-id", pingpptest.DefaultAppID, "known app ids, comma-separated")
+	fs.StringVar(&o.webhookURL, "webhook-url", "", "URL that receives webhooks (none when empty)")
+	fs.StringVar(&o.merchantKeyFile, "merchant-public-key", "", "PEM file of the merchant's public key; when set, requests must be signed")
+	fs.Float64Var(&o.retryScale, "retry-scale", 1, "factor applied to Ping++'s webhook retry intervals (2m,10m,10m,1h,2h,6h,15h)")
+	fs.StringVar(&o.webhookKeyOut, "webhook-public-key-out", filepath.Join(os.TempDir(), "pingpp-emulator-webhook-public-key.pem"),
+		"file to write the webhook public key PEM to")
+	return o, fs.Parse(args)
+}
+
+func run(args []string, stdout, stderr io.Writer) error {
+	o, err := parseFlags(args, stderr)
+	if err != nil {
+		return err
+	}
+	cfg := pingpptest.Config{
+		SecretKeys: strings.Split(o.secretKey, ","),
+		AppIDs:     strings.Split(o.appID, ","),
+		WebhookURL: o.webhookURL,
+		RetryScale: o.retryScale,
+		Logger:     slog.New(slog.NewTextHandler(stderr, nil)),
+	}
+	if o.merchantKeyFile != "" {
+		if cfg.MerchantPublicKeyPEM, err = os.ReadFile(o.merchantKeyFile); err != nil {
+			return err
+		}
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	srv, err := pingpptest.Listen(cfg, o.addr)
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	pem := srv.WebhookPublicKeyPEM()
+	if err := os.WriteFile(o.webhookKeyOut, pem, 0o644); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "Ping++ emulator listening\n  API base:     %s\n  secret keys:  %s\n  app ids:      %s\n",
+		srv.APIBase(), o.secretKey, o.appID)
+	fmt.Fprintf(stdout, "  webhook URL:  %s\n  pay a test charge: GET %s/notify/charges/{id}?livemode=false\n",
+		orNone(o.webhookURL), srv.URL)
+	fmt.Fprintf(stdout, "  request signing: %v\n  webhook public key (written to %s):\n%s",
+		o.merchantKeyFile != "", o.webhookKeyOut, pem)
+	<-ctx.Done()
+	fmt.Fprintln(stdout, "shutting down")
+	return nil
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "(none)"
+	}
+	return s
+}

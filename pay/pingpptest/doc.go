@@ -1,0 +1,36 @@
+// Package pingpptest is an offline, stateful emulator of the Ping++ API
+// (pingxx.com) for tests, examples and users' own tests, shaped like
+// net/http/httptest.
+//
+// NewServer starts an emulator on a loopback port; point a Ping++ client at
+// Server.APIBase() with DefaultSecretKey and DefaultAppID:
+//
+//	srv := pingpptest.NewServer(pingpptest.Config{WebhookURL: receiver.URL})
+//	defer srv.Close()
+//
+// New returns the same emulator as an http.Handler, for mounting on a fixed
+// address (Listen does that for you; examples/pingpp-emulator runs it as a
+// program).
+//
+// The emulator follows the rules of Ping++'s documentation (shared
+// pingpp/API.md): routes POST/GET /v1/charges, GET /v1/charges/{id},
+// refunds under /v1/charges/{id}/refunds, GET /v1/events/{id} and the test
+// mode payment trigger GET /notify/charges/{id}?livemode=false; Basic and
+// Bearer authentication with the configured secret keys; request signature
+// checks when a merchant public key is configured; parameter validation with
+// Ping++'s error envelope; charges in the field order of real responses, with
+// a plausible credential per channel; the repeated order_no window; signed
+// webhooks redelivered on Ping++'s schedule.
+//
+// Choices where Ping++'s behaviour is not documented (UNCONFIRMED in
+// API.md) are marked so in the documentation of the affected identifiers.
+// The most visible: a create request that repeats an order_no on the same
+// channel inside the idempotency window with a different amount, subject or
+// body answers 400 invalid_request_error with param "order_no".
+//
+// Tests inject faults per route (Fail): latency, 5xx answers with JSON or
+// nginx HTML bodies, malformed or empty bodies, error bodies with missing or
+// null fields, connection resets and requests that never get an answer,
+// either instead of processing the request or after it (Fault.After), which
+// is how callers' "unknown outcome" paths are exercised.
+package pingpptest
