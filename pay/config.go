@@ -1,0 +1,61 @@
+package pay
+
+import (
+	"io"
+	"log/slog"
+	"net/netip"
+	"time"
+
+	"github.com/yianpay/payorder/channel"
+)
+
+// Config holds the Service's settings. The zero value works: it enables
+// alipay and wx, gives charges their channel's default lifetime and logs nothing.
+type Config struct {
+	// AppID is the Ping++ app id charges are made for; empty leaves it to the
+	// Gateway (a *pingxx.Client fills in its own).
+	AppID string
+	// Channels are the channels buyers may pay with; default alipay and wx.
+	Channels []channel.Channel
+	// ChargeLifetime is how long a new charge stays payable; it is capped by
+	// the channel's maximum (2 h WeChat, 1 h UnionPay) and by the order's own
+	// expiry. Zero means the channel's default (one day, capped).
+	ChargeLifetime time.Duration
+	// ReuseMargin is how much life a charge must have left to be handed out
+	// again instead of making a new one; default one minute.
+	ReuseMargin time.Duration
+	// LockTTL bounds how long a cross-process lock (see Locker) is held when its
+	// holder dies; default one minute.
+	LockTTL time.Duration
+	// TrustedProxies are the networks whose X-Forwarded-For and X-Real-IP
+	// headers the Handler believes when it takes the buyer's IP address.
+	TrustedProxies []netip.Prefix
+	// Now is the clock; default time.Now.
+	Now func() time.Time
+	// Logger receives the causes of failures; default discards.
+	Logger *slog.Logger
+}
+
+// DefaultChannels are the channels enabled when Config.Channels is empty: the
+// two of the documented endpoint.
+// It is a function so that no caller can change the default for everyone.
+func DefaultChannels() []channel.Channel { return []channel.Channel{channel.Alipay, channel.Wx} }
+
+func (c Config) withDefaults() Config {
+	if len(c.Channels) == 0 {
+		c.Channels = DefaultChannels()
+	}
+	if c.ReuseMargin <= 0 {
+		c.ReuseMargin = time.Minute
+	}
+	if c.LockTTL <= 0 {
+		c.LockTTL = time.Minute
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	return c
+}

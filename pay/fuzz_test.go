@@ -1,0 +1,75 @@
+package pay_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/yianpay/payorder/order"
+	"github.com/yianpay/payorder/pay"
+	"github.com/yianpay/payorder/pay/pingxx"
+)
+
+// stubGateway answers every create with a well-formed charge, without I/O,
+// so the fuzzer spends its time on request parsing.
+type stubGateway struct{}
+
+func (stubGateway) CreateCharge(_ context.Context, p *pingxx.ChargeParams) (*pingxx.Charge, error) {
+	raw := fmt.Sprintf(`{"id":"ch_fuzz0000000000000000000","object":"charge","created":%d,"livemode":false,"paid":false,"app":"app_1","channel":%q,"order_no":%q,"amount":%d,"currency":%q,"time_expire":%d,"credential":{}}`,
+		time.Now().Unix(), p.Channel, p.Order_no, p.Amount, p.Currency, time.Now().Add(time.Hour).Unix())
+	var c pingxx.Charge
+	return &c, json.Unmarshal([]byte(raw), &c)
+}
+
+func (stubGateway) FindCharges(context.Context, string, time.Time) ([]*pingxx.Charge, error) {
+	return nil, nil
+}
+
+// FuzzHandler feeds arbitrary bodies and content types to the endpoint: no
+// input may panic or be answered 500.
+func FuzzHandler(f *testing.F) {
+	seeds := []struct{ contentType, body string }{
+		{"application/x-www-form-urlencoded", "order_no=" + seedOrderNo + "&channel=alipay"},
+		{"application/x-www-form-urlencoded", "order_no=%zz&channel=alipay"},
+		{"application/x-www-form-urlencoded", "order_no=" + seedOrderNo + "&channel=alipay_wap&extra[success_url]=https://a.example/"},
+		{"application/json", `{"order_no":12134676899915430002,"channel":"alipay"}`},
+		{"application/json", `{"order_no":"` + seedOrderNo + `","channel":"wx_pub","extra":{"open_id":1}}`},
+		{"application/json", `{"order_no":1e5,"channel":null,"extra":[]}`},
+		{"application/json", `[`},
+		{"application/json; charset=utf-8", `{"order_no":"\u0000","channel":"\ud800"}`},
+		{"multipart/form-data; boundary=x", "--x\r\nContent-Disposition: form-data; name=\"order_no\"\r\n\r\n1\r\n--x--\r\n"},
+		{"multipart/form-data", "--x\r\n"},
+		{"text/plain", "hello"},
+		{"", ""},
+	}
+	for _, s := range seeds {
+		f.Add(s.contentType, s.body)
+	}
+	store, err := order.NewMemStore(order.Order{No: seedOrderNo, Buyer: seedBuyer, Amount: 9900})
+	if err != nil {
+		f.Fatal(err)
+	}
+	svc, err := pay.New(pay.Config{}, store, stubGateway{})
+	if err != nil {
+		f.Fatal(err)
+	}
+	h := pay.NewHandler(svc, pay.StaticTokens{seedToken: seedBuyer})
+	f.Fuzz(func(t *testing.T, contentType, body string) {
+		r := httptest.NewRequest(http.MethodPut, "/pay/pay_for_order/", strings.NewReader(body))
+		r.Header.Set("Content-Type", contentType)
+		r.Header.Set("Authorization", "Token "+seedToken)
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Code >= 500 {
+			t.Fatalf("%q %q answered %d %s", contentType, body, w.Code, w.Body)
+		}
+		if !json.Valid(w.Body.Bytes()) {
+			t.Fatalf("%q %q answered non-JSON %q", contentType, body, w.Body)
+		}
+	})
+}

@@ -1,0 +1,251 @@
+package pay_test
+
+import (
+	"bytes"
+	"fmt"
+	"mime/multipart"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/yianpay/payorder/channel"
+	"github.com/yianpay/payorder/order"
+	"github.com/yianpay/payorder/pay"
+	"github.com/yianpay/payorder/pay/pingpptest"
+)
+
+// TestSeedCurl is the seed document's example: PUT, form body, Token header.
+func TestSeedCurl(t *testing.T) {
+	e := setup(t)
+	res := e.payForm(t, seedToken, seedOrderNo, "alipay")
+	if res.code != http.StatusOK || res.env.Status != 0 || res.env.Message != "" {
+		t.Fatalf("got %d %s", res.code, res.body)
+	}
+	ch := decodeCharge(t, res.env.Ch)
+	if ch.OrderNo != seedOrderNo || ch.Amount != 9900 || ch.Channel != "alipay" || ch.Currency != "cny" || ch.ClientIP != "203.0.113.7" {
+		t.Errorf("charge = %+v", ch)
+	}
+	if ch.Metadata["order_no"] != seedOrderNo || ch.Metadata["buyer"] != seedBuyer {
+		t.Errorf("metadata = %v", ch.Metadata)
+	}
+	cred, err := ch.TypedCredential()
+	if err != nil {
+		t.Fatal(err)
+	}
+	alipay, ok := cred.(channel.AlipayCredential)
+	if !ok || !strings.Contains(alipay.OrderInfo, `out_trade_no="`+seedOrderNo+`"`) || !strings.Contains(alipay.OrderInfo, `total_fee="99.00"`) {
+		t.Errorf("credential = %#v, want an alipay orderInfo for 99.00 yuan", cred)
+	}
+}
+
+// TestChargeIsWhatPingppSent checks that "ch" carries Ping++'s bytes: same
+// keys in the same order, same numbers, no HTML escaping of the orderInfo.
+func TestChargeIsWhatPingppSent(t *testing.T) {
+	e := setup(t)
+	res := e.payForm(t, seedToken, seedOrderNo, "alipay")
+	ch := decodeCharge(t, res.env.Ch)
+	fromPingpp, err := e.client.RetrieveCharge(t.Context(), ch.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(string(fromPingpp.Raw()), string(res.env.Ch)); diff != "" {
+		t.Errorf("ch differs from Ping++'s charge (-pingpp +endpoint):\n%s", diff)
+	}
+	if !strings.Contains(res.body, `&out_trade_no=\"`+seedOrderNo) {
+		t.Errorf("orderInfo was re-escaped: %s", res.body)
+	}
+}
+
+func TestStatusTableOverHTTP(t *testing.T) {
+	e := setup(t)
+	tests := []struct {
+		name, token, body string
+		status            int
+		message           string
+	}{
+		{"OK", seedToken, "order_no=" + seedOrderNo + "&channel=alipay", 0, ""},
+		{"ErrInvalidRequest/NoOrderNo", seedToken, "channel=alipay", -1, "请求参数错误: order_no is required"},
+		{"ErrOrderNotFound/Missing", seedToken, "order_no=99999999999&channel=alipay", -2, "订单不存在"},
+		{"ErrOrderNotFound/OtherBuyer", otherToken, "order_no=" + seedOrderNo + "&channel=alipay", -2, "订单不存在"},
+		{"ErrOrderNotPayable/Paid", seedToken, "order_no=" + paidOrderNo + "&channel=alipay", -3, "订单已支付"},
+		{"ErrOrderNotPayable/Closed", seedToken, "order_no=" + closedNo + "&channel=alipay", -3, "订单已关闭"},
+		{"ErrOrderNotPayable/Expired", seedToken, "order_no=" + expiredNo + "&channel=alipay", -3, "订单已关闭"},
+		{"ErrInvalidChannel/Unknown", seedToken, "order_no=" + seedOrderNo + "&channel=bitcoin", -4, "无效的支付通道"},
+		{"ErrInvalidChannel/Missing", seedToken, "order_no=" + seedOrderNo, -4, "无效的支付通道"},
+		{"ErrInvalidChannel/NotEnabled", seedToken, "order_no=" + seedOrderNo + "&channel=upacp", -4, "无效的支付通道"},
+		{"ErrInvalidChannel/MissingExtra", seedToken, "order_no=" + seedOrderNo + "&channel=wx_pub", -4, "无效的支付通道"},
+		{"ErrInvalidChannel/BadExtra", seedToken, "order_no=" + seedOrderNo + "&channel=alipay_wap&extra[success_url]=nope", -4, "无效的支付通道"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := put(t, e.handler, http.MethodPut, "Token "+tt.token, "", tt.body)
+			if res.code != http.StatusOK || res.env.Status != tt.status || res.env.Message != tt.message {
+				t.Fatalf("got %d %s, want 200 status %d message %q", res.code, res.body, tt.status, tt.message)
+			}
+			if (tt.status == 0) != (len(res.env.Ch) > 0) {
+				t.Errorf("ch present = %v for status %d", len(res.env.Ch) > 0, tt.status)
+			}
+		})
+	}
+
+	t.Run("ErrPaymentFailed", func(t *testing.T) {
+		e.emu.Fail(pingpptest.Fault{Route: pingpptest.RouteCreateCharge, Kind: pingpptest.FaultErrorMissingFields})
+		defer e.emu.ClearFaults()
+		res := e.payForm(t, otherToken, otherOrderNo, "wx")
+		if res.code != http.StatusOK || res.env.Status != -4 || res.env.Message != "支付请求失败" {
+			t.Fatalf("got %d %s", res.code, res.body)
+		}
+	})
+	t.Run("ErrInternal", func(t *testing.T) {
+		svc, err := pay.New(pay.Config{}, failingStore{}, e.client)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res := put(t, pay.NewHandler(svc, tokens), http.MethodPut, "Token "+seedToken, "", "order_no=1&channel=alipay")
+		if res.code != http.StatusInternalServerError || res.env.Status != -5 || res.env.Message != "服务器内部错误" {
+			t.Fatalf("got %d %s", res.code, res.body)
+		}
+		if strings.Contains(res.body, "unexpected EOF") {
+			t.Errorf("internal cause leaked to the client: %s", res.body)
+		}
+	})
+}
+
+func TestDRFAuthentication(t *testing.T) {
+	e := setup(t)
+	body := "order_no=" + seedOrderNo + "&channel=alipay"
+	tests := []struct {
+		name, auth string
+		code       int
+		detail     string
+	}{
+		{"NoHeader", "", 401, "Authentication credentials were not provided."},
+		{"OtherScheme", "Bearer " + seedToken, 401, "Authentication credentials were not provided."},
+		{"KeywordOnly", "Token", 401, "Invalid token header. No credentials provided."},
+		{"Spaces", "Token abc def", 401, "Invalid token header. Token string should not contain spaces."},
+		{"UnknownToken", "Token 9999999999999999999999999999999999999999", 401, "Invalid token."},
+		{"InactiveUser", "Token " + inactiveToken, 401, "User inactive or deleted."},
+		{"NonUTF8", "Token \xff\xfe", 401, "Invalid token header. Token string should not contain invalid characters."},
+		{"LowerCaseKeyword", "token " + seedToken, 200, ""},
+		{"VerifierFailure", "Token " + brokenToken, 500, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := put(t, e.handler, http.MethodPut, tt.auth, "", body)
+			if res.code != tt.code || res.env.Detail != tt.detail {
+				t.Fatalf("got %d %s, want %d detail %q", res.code, res.body, tt.code, tt.detail)
+			}
+			if tt.code == 401 && res.header.Get("WWW-Authenticate") != "Token" {
+				t.Errorf("WWW-Authenticate = %q", res.header.Get("WWW-Authenticate"))
+			}
+		})
+	}
+}
+
+func TestHTTPBehaviour(t *testing.T) {
+	e := setup(t)
+	auth := "Token " + seedToken
+	t.Run("MethodNotAllowed", func(t *testing.T) {
+		res := put(t, e.handler, http.MethodGet, auth, "", "")
+		if res.code != 405 || res.header.Get("Allow") != "PUT" || res.env.Detail != `Method "GET" not allowed.` {
+			t.Fatalf("got %d %v %s", res.code, res.header, res.body)
+		}
+	})
+	t.Run("MalformedJSON", func(t *testing.T) {
+		res := put(t, e.handler, http.MethodPut, auth, "application/json", `{"order_no":`)
+		if res.code != 400 || !strings.HasPrefix(res.env.Detail, "JSON parse error") {
+			t.Fatalf("got %d %s", res.code, res.body)
+		}
+	})
+	t.Run("OrderNoObject", func(t *testing.T) {
+		res := put(t, e.handler, http.MethodPut, auth, "application/json", `{"order_no":{},"channel":"alipay"}`)
+		if res.code != 400 {
+			t.Fatalf("got %d %s", res.code, res.body)
+		}
+	})
+	t.Run("TooLarge", func(t *testing.T) {
+		res := put(t, e.handler, http.MethodPut, auth, "", "order_no="+seedOrderNo+"&channel=alipay&pad="+strings.Repeat("x", 1<<20))
+		if res.code != 413 {
+			t.Fatalf("got %d %s", res.code, res.body)
+		}
+	})
+	t.Run("UnsupportedMediaType", func(t *testing.T) {
+		res := put(t, e.handler, http.MethodPut, auth, "text/plain", "order_no=1")
+		if res.code != 415 {
+			t.Fatalf("got %d %s", res.code, res.body)
+		}
+	})
+	t.Run("JSONNumberOrderNo", func(t *testing.T) {
+		// The seed's own example sends the number unquoted, and it exceeds int64.
+		res := put(t, e.handler, http.MethodPut, auth, "application/json", `{"order_no":12134676899915430002,"channel":"alipay"}`)
+		if res.env.Status != 0 || decodeCharge(t, res.env.Ch).OrderNo != seedOrderNo {
+			t.Fatalf("got %d %s", res.code, res.body)
+		}
+	})
+	t.Run("JSONExtraObject", func(t *testing.T) {
+		res := put(t, e.handler, http.MethodPut, auth, "application/json",
+			`{"order_no":"`+seedOrderNo+`","channel":"alipay_wap","extra":{"success_url":"https://shop.example/ok"}}`)
+		if res.env.Status != 0 || decodeCharge(t, res.env.Ch).Extra["success_url"] != "https://shop.example/ok" {
+			t.Fatalf("got %d %s", res.code, res.body)
+		}
+	})
+	t.Run("FormExtraFields", func(t *testing.T) {
+		res := put(t, e.handler, http.MethodPut, auth, "",
+			"order_no="+seedOrderNo+"&channel=wx_pub&extra[open_id]=o7xEMsySBFG3MVHI")
+		if res.env.Status != 0 || decodeCharge(t, res.env.Ch).Extra["open_id"] != "o7xEMsySBFG3MVHI" {
+			t.Fatalf("got %d %s", res.code, res.body)
+		}
+	})
+	t.Run("Multipart", func(t *testing.T) {
+		var buf bytes.Buffer
+		mw := multipart.NewWriter(&buf)
+		mw.WriteField("order_no", seedOrderNo)
+		mw.WriteField("channel", "wx")
+		mw.Close()
+		res := put(t, e.handler, http.MethodPut, auth, mw.FormDataContentType(), buf.String())
+		if res.env.Status != 0 || decodeCharge(t, res.env.Ch).Channel != "wx" {
+			t.Fatalf("got %d %s", res.code, res.body)
+		}
+	})
+}
+
+func TestKeepsServingWhenPingppFails(t *testing.T) {
+	e := setup(t)
+	faults := map[string]pingpptest.FaultKind{
+		"HTTP500JSON": pingpptest.FaultHTTP500JSON, "HTTP500HTML": pingpptest.FaultHTTP500HTML,
+		"HTTP502JSON": pingpptest.FaultHTTP502JSON, "HTTP502HTML": pingpptest.FaultHTTP502HTML,
+		"HTTP503JSON": pingpptest.FaultHTTP503JSON, "HTTP503HTML": pingpptest.FaultHTTP503HTML,
+		"MalformedJSON": pingpptest.FaultMalformedJSON, "EmptyBody": pingpptest.FaultEmptyBody,
+		"NullBody": pingpptest.FaultNullBody, "ErrorMissingFields": pingpptest.FaultErrorMissingFields,
+		"ErrorNullFields": pingpptest.FaultErrorNullFields, "ErrorNotObject": pingpptest.FaultErrorNotObject,
+		"Reset": pingpptest.FaultReset,
+	}
+	n := 0
+	for name, kind := range faults {
+		t.Run(name, func(t *testing.T) {
+			n++
+			no := fmt.Sprintf("4000000000000000%04d", n)
+			if err := e.store.Put(order.Order{No: no, Buyer: otherBuyer, Amount: 100}); err != nil {
+				t.Fatal(err)
+			}
+			e.emu.Fail(pingpptest.Fault{Route: pingpptest.RouteAny, Kind: kind})
+			res := e.payForm(t, otherToken, no, "wx")
+			e.emu.ClearFaults()
+			if res.code != http.StatusOK || res.env.Status != -4 || res.env.Message != "支付请求失败" {
+				t.Fatalf("got %d %s", res.code, res.body)
+			}
+			// Ping++ recovered: the same endpoint pays, with one charge in all.
+			res = e.payForm(t, otherToken, no, "wx")
+			if res.env.Status != 0 {
+				t.Fatalf("after the fault: got %d %s", res.code, res.body)
+			}
+			charges, err := e.client.FindCharges(t.Context(), no, time.Time{})
+			if err != nil || len(charges) != 1 {
+				t.Errorf("Ping++ holds %d charges for the order (%v), want 1", len(charges), err)
+			}
+		})
+	}
+}

@@ -1,0 +1,244 @@
+package pay_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/yianpay/payorder"
+	"github.com/yianpay/payorder/channel"
+	"github.com/yianpay/payorder/order"
+	"github.com/yianpay/payorder/pay"
+	"github.com/yianpay/payorder/pay/pingpptest"
+	"github.com/yianpay/payorder/pay/pingxx"
+)
+
+func TestPayForOrderNeedsBuyerOrServer(t *testing.T) {
+	e := setup(t)
+	_, err := e.svc.PayForOrder(t.Context(), seedOrderNo, channel.Alipay)
+	if !errors.Is(err, payorder.ErrInvalidRequest) {
+		t.Fatalf("PayForOrder without ForBuyer or AsServer = %v, want ErrInvalidRequest", err)
+	}
+	ch, err := e.svc.PayForOrder(t.Context(), seedOrderNo, channel.Alipay, pay.AsServer())
+	if err != nil || ch.OrderNo != seedOrderNo {
+		t.Fatalf("AsServer: %v, %v", ch, err)
+	}
+	if e.emu.Stats().ChargesCreated != 1 {
+		t.Errorf("charges created = %d", e.emu.Stats().ChargesCreated)
+	}
+}
+
+func TestPaymentFailedWrapsPingppError(t *testing.T) {
+	e := setup(t)
+	e.emu.Fail(pingpptest.Fault{Route: pingpptest.RouteCreateCharge, Kind: pingpptest.FaultCustom, Status: 402,
+		Body: `{"error":{"type":"channel_error","code":"channel_request_error","message":"对支付渠道的请求未能成功。"}}`})
+	_, err := e.svc.PayForOrder(t.Context(), seedOrderNo, channel.Alipay, pay.ForBuyer(seedBuyer))
+	if !errors.Is(err, payorder.ErrPaymentFailed) {
+		t.Fatalf("err = %v, want ErrPaymentFailed", err)
+	}
+	var pe *pingxx.Error
+	if !errors.As(err, &pe) || pe.HTTPStatus != 402 || pe.Type != "channel_error" || pe.Code != "channel_request_error" {
+		t.Fatalf("errors.As(*pingxx.Error) = %+v", pe)
+	}
+}
+
+func TestLiveChargeIsReusedWithoutPingpp(t *testing.T) {
+	e := setup(t)
+	first, err := e.svc.PayForOrder(t.Context(), seedOrderNo, channel.Alipay, pay.ForBuyer(seedBuyer))
+	if err != nil {
+		t.Fatal(err)
+	}
+	requests := e.emu.Stats().Requests
+	second, err := e.svc.PayForOrder(t.Context(), seedOrderNo, channel.Alipay, pay.ForBuyer(seedBuyer))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if second.ID != first.ID || string(second.Raw()) != string(first.Raw()) {
+		t.Errorf("second call got %s, want the live charge %s", second.ID, first.ID)
+	}
+	if got := e.emu.Stats().Requests; got != requests {
+		t.Errorf("reuse sent %d requests to Ping++", got-requests)
+	}
+	// Another channel is another charge.
+	wx, err := e.svc.PayForOrder(t.Context(), seedOrderNo, channel.Wx, pay.ForBuyer(seedBuyer))
+	if err != nil || wx.ID == first.ID {
+		t.Fatalf("wx charge: %v, %v", wx, err)
+	}
+}
+
+func TestDifferentExtraIsADifferentCharge(t *testing.T) {
+	e := setup(t)
+	pay1, err := e.svc.PayForOrder(t.Context(), seedOrderNo, channel.WxPub, pay.ForBuyer(seedBuyer), pay.Extra(map[string]any{"open_id": "a"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pay2, err := e.svc.PayForOrder(t.Context(), seedOrderNo, channel.WxPub, pay.ForBuyer(seedBuyer), pay.Extra(map[string]any{"open_id": "a"}))
+	if err != nil || pay2.ID != pay1.ID {
+		t.Fatalf("same open_id: %v, %v", pay2, err)
+	}
+	pay3, err := e.svc.PayForOrder(t.Context(), seedOrderNo, channel.WxPub, pay.ForBuyer(seedBuyer), pay.Extra(map[string]any{"open_id": "b"}))
+	if err != nil || pay3.ID == pay1.ID {
+		t.Fatalf("another open_id got the first buyer's charge: %v, %v", pay3, err)
+	}
+	if pay3.OrderNo == pay1.OrderNo {
+		t.Errorf("second WeChat charge reused Ping++ order_no %s, which WeChat refuses", pay1.OrderNo)
+	}
+}
+
+func TestExpiredChargeIsReplaced(t *testing.T) {
+	for _, tt := range []struct {
+		ch          channel.Channel
+		sameOrderNo bool
+	}{
+		{channel.Alipay, true}, // Ping++ makes a new alipay charge for a repeated order_no
+		{channel.Wx, false},    // WeChat refuses it: a derived order_no is sent
+	} {
+		t.Run(string(tt.ch), func(t *testing.T) {
+			e := setup(t)
+			first, err := e.svc.PayForOrder(t.Context(), seedOrderNo, tt.ch, pay.ForBuyer(seedBuyer))
+			if err != nil {
+				t.Fatal(err)
+			}
+			e.clock.Advance(time.Duration(first.TimeExpire-first.Created)*time.Second + time.Second)
+			second, err := e.svc.PayForOrder(t.Context(), seedOrderNo, tt.ch, pay.ForBuyer(seedBuyer))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if second.ID == first.ID {
+				t.Fatalf("expired charge %s handed out again", first.ID)
+			}
+			if (second.OrderNo == first.OrderNo) != tt.sameOrderNo {
+				t.Errorf("order_no %s then %s; same wanted: %v", first.OrderNo, second.OrderNo, tt.sameOrderNo)
+			}
+			if second.Metadata["order_no"] != seedOrderNo {
+				t.Errorf("metadata.order_no = %v, want the merchant's %s", second.Metadata["order_no"], seedOrderNo)
+			}
+		})
+	}
+}
+
+func TestConcurrentCallsCreateOneCharge(t *testing.T) {
+	e := setup(t)
+	// Slow Ping++ down so that the callers really overlap.
+	e.emu.Fail(pingpptest.Fault{Route: pingpptest.RouteCreateCharge, Kind: pingpptest.FaultLatency, Latency: 50 * time.Millisecond})
+	const callers = 100
+	ids := make(chan string, callers)
+	var wg sync.WaitGroup
+	for range callers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res := e.payForm(t, seedToken, seedOrderNo, "alipay")
+			if res.env.Status != 0 {
+				t.Errorf("got %s", res.body)
+				return
+			}
+			ids <- decodeCharge(t, res.env.Ch).ID
+		}()
+	}
+	wg.Wait()
+	close(ids)
+	seen := map[string]int{}
+	for id := range ids {
+		seen[id]++
+	}
+	if len(seen) != 1 {
+		t.Errorf("callers got %d different charges: %v", len(seen), seen)
+	}
+	if got := e.emu.Stats().ChargesCreated; got != 1 {
+		t.Errorf("Ping++ created %d charges, want 1", got)
+	}
+}
+
+func TestDifferentOrdersDoNotWaitOnEachOther(t *testing.T) {
+	e := setup(t)
+	const orders = 8
+	for i := range orders {
+		o := order.Order{No: fmt.Sprintf("30000000000000000%03d", i), Buyer: seedBuyer, Amount: 100}
+		if err := e.store.Put(o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.emu.Fail(pingpptest.Fault{Route: pingpptest.RouteCreateCharge, Kind: pingpptest.FaultLatency, Latency: 200 * time.Millisecond})
+	var wg sync.WaitGroup
+	for i := range orders {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := e.svc.PayForOrder(context.Background(), fmt.Sprintf("30000000000000000%03d", i), channel.Alipay, pay.AsServer()); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	st := e.emu.Stats()
+	if st.ChargesCreated != orders {
+		t.Errorf("created %d charges, want %d", st.ChargesCreated, orders)
+	}
+	if st.MaxInFlight < 2 {
+		t.Errorf("at most %d Ping++ request in flight: orders waited on each other", st.MaxInFlight)
+	}
+}
+
+func TestUnknownOutcomeIsLookedUp(t *testing.T) {
+	e := setup(t)
+	// Ping++ creates the charge but every answer to the create is lost.
+	e.emu.Fail(pingpptest.Fault{Route: pingpptest.RouteCreateCharge, Kind: pingpptest.FaultReset, After: true})
+	ch, err := e.svc.PayForOrder(t.Context(), seedOrderNo, channel.Alipay, pay.ForBuyer(seedBuyer))
+	if err != nil {
+		t.Fatalf("PayForOrder = %v; the charge exists and should have been found", err)
+	}
+	if got := e.emu.Stats().ChargesCreated; got != 1 {
+		t.Errorf("Ping++ created %d charges, want 1", got)
+	}
+	e.emu.ClearFaults()
+	again, err := e.svc.PayForOrder(t.Context(), seedOrderNo, channel.Alipay, pay.ForBuyer(seedBuyer))
+	if err != nil || again.ID != ch.ID {
+		t.Fatalf("after recovery got %v, %v; want the found charge %s", again, err, ch.ID)
+	}
+}
+
+func TestUnknownOutcomeUnresolvedThenFound(t *testing.T) {
+	e := setup(t)
+	// The create is answered by nothing and the look-up fails too.
+	e.emu.Fail(pingpptest.Fault{Route: pingpptest.RouteCreateCharge, Kind: pingpptest.FaultReset, After: true})
+	e.emu.Fail(pingpptest.Fault{Route: pingpptest.RouteListCharges, Kind: pingpptest.FaultHTTP503JSON})
+	_, err := e.svc.PayForOrder(t.Context(), seedOrderNo, channel.Wx, pay.ForBuyer(seedBuyer))
+	if !errors.Is(err, payorder.ErrPaymentFailed) || !errors.Is(err, pingxx.ErrOutcomeUnknown) {
+		t.Fatalf("err = %v, want ErrPaymentFailed wrapping ErrOutcomeUnknown", err)
+	}
+	e.emu.ClearFaults()
+	ch, err := e.svc.PayForOrder(t.Context(), seedOrderNo, channel.Wx, pay.ForBuyer(seedBuyer))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := e.emu.Stats().ChargesCreated; got != 1 {
+		t.Errorf("Ping++ created %d charges, want 1 (the lost one, %s)", got, ch.ID)
+	}
+}
+
+func TestCancelledContext(t *testing.T) {
+	e := setup(t)
+	e.emu.Fail(pingpptest.Fault{Route: pingpptest.RouteCreateCharge, Kind: pingpptest.FaultNoAnswer})
+	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
+	defer cancel()
+	_, err := e.svc.PayForOrder(ctx, seedOrderNo, channel.Alipay, pay.ForBuyer(seedBuyer))
+	if !errors.Is(err, payorder.ErrPaymentFailed) {
+		t.Fatalf("err = %v, want ErrPaymentFailed", err)
+	}
+}
+
+func TestConfigRejectsUnknownChannel(t *testing.T) {
+	_, err := pay.New(pay.Config{Channels: []channel.Channel{"bitcoin"}}, &order.MemStore{}, stubGateway{})
+	if err == nil {
+		t.Fatal("New accepted an unknown channel")
+	}
+}
+
+var _ http.Handler = (*pay.Handler)(nil)
+var _ pay.OrderStore = (*order.MemStore)(nil)
+var _ pay.Gateway = (*pingxx.Client)(nil)

@@ -1,0 +1,79 @@
+package pay
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/yianpay/payorder/order"
+	"github.com/yianpay/payorder/pay/pingxx"
+)
+
+// OrderStore is what the Service needs of the host's orders. order.MemStore
+// implements it; so does the PostgreSQL store.
+type OrderStore interface {
+	// Order returns the order numbered no, or an error wrapping
+	// payorder.ErrOrderNotFound.
+	Order(ctx context.Context, no string) (order.Order, error)
+	// Charges returns the charges recorded for order no, oldest first.
+	Charges(ctx context.Context, no string) ([]order.Charge, error)
+	// AddCharge records a charge; recording the same charge id again is a no-op.
+	AddCharge(ctx context.Context, c order.Charge) error
+}
+
+// Locker is an optional capability of an OrderStore: exclusion across the
+// processes that share the store. When the store implements it, the Service
+// holds the lock named key while it checks for a live charge and creates one,
+// so that concurrent calls on different instances create at most one charge.
+type Locker interface {
+	// Lock blocks until it holds the lock named key or ctx is done. The lock
+	// lapses by itself after ttl, so a crashed holder cannot block others for
+	// ever. unlock releases it early.
+	Lock(ctx context.Context, key string, ttl time.Duration) (unlock func(), err error)
+}
+
+// Gateway is what the Service needs of Ping++. *pingxx.Client implements it.
+type Gateway interface {
+	// CreateCharge asks Ping++ for a charge. An error wrapping
+	// pingxx.ErrOutcomeUnknown means the charge may exist.
+	CreateCharge(ctx context.Context, p *pingxx.ChargeParams) (*pingxx.Charge, error)
+	// FindCharges returns this app's charges with the given Ping++ order_no
+	// created since the given time.
+	FindCharges(ctx context.Context, orderNo string, since time.Time) ([]*pingxx.Charge, error)
+}
+
+// TokenVerifier maps a login token of the host's mobile clients to the buyer
+// it belongs to.
+type TokenVerifier interface {
+	// VerifyToken returns the buyer of token, ErrInvalidToken when the token is
+	// unknown, or ErrUserInactive when its user is inactive or deleted.
+	VerifyToken(ctx context.Context, token string) (buyer string, err error)
+}
+
+// TokenVerifierFunc adapts a function to TokenVerifier.
+type TokenVerifierFunc func(ctx context.Context, token string) (string, error)
+
+// VerifyToken calls f.
+func (f TokenVerifierFunc) VerifyToken(ctx context.Context, token string) (string, error) {
+	return f(ctx, token)
+}
+
+// StaticTokens is a TokenVerifier over a fixed token → buyer map, for
+// examples and tests.
+type StaticTokens map[string]string
+
+// VerifyToken implements TokenVerifier.
+func (m StaticTokens) VerifyToken(_ context.Context, token string) (string, error) {
+	if b, ok := m[token]; ok {
+		return b, nil
+	}
+	return "", ErrInvalidToken
+}
+
+// Token verification outcomes, answered as Django REST framework does.
+var (
+	// ErrInvalidToken: no such token ("Invalid token.").
+	ErrInvalidToken = errors.New("pay: invalid token")
+	// ErrUserInactive: the token's user is inactive or deleted ("User inactive or deleted.").
+	ErrUserInactive = errors.New("pay: user inactive or deleted")
+)
