@@ -1,0 +1,105 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+// start runs the server with env on free ports and returns its base URL.
+func start(t *testing.T, env map[string]string) string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	addrc := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-emulator-addr", "127.0.0.1:0"},
+			func(k string) string { return env[k] }, io.Discard, func(addr string) { addrc <- addr })
+	}()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("run: %v", err)
+		}
+	})
+	select {
+	case addr := <-addrc:
+		return "http://" + addr
+	case err := <-done:
+		t.Fatalf("run ended early: %v", err)
+	}
+	return ""
+}
+
+func putForm(t *testing.T, base, token, form string) map[string]any {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPut, base+"/pay/pay_for_order/", strings.NewReader(form))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Authorization", "Token "+token)
+	res, err := http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var body map[string]any
+	if err := json.NewDecoder(res.Body).Decode(&body); err != nil {
+		t.Fatal(err)
+	}
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("status %d: %v", res.StatusCode, body)
+	}
+	return body
+}
+
+// TestSeedCurl is the done-when of the endpoint: the seed's curl against the
+// embedded default.
+func TestSeedCurl(t *testing.T) {
+	base := start(t, nil)
+	got := putForm(t, base, seedToken, "order_no="+seedOrderNo+"&channel=alipay")
+	ch, _ := got["ch"].(map[string]any)
+	if got["status"] != 0.0 || ch["order_no"] != seedOrderNo || ch["amount"] != 9900.0 || ch["channel"] != "alipay" {
+		t.Fatalf("got %v", got)
+	}
+	cred, _ := ch["credential"].(map[string]any)
+	alipay, _ := cred["alipay"].(map[string]any)
+	if info, _ := alipay["orderInfo"].(string); !strings.Contains(info, `total_fee="99.00"`) {
+		t.Errorf("credential = %v", cred)
+	}
+	if got := putForm(t, base, seedToken, "order_no="+seedOrderNo+"&channel=bitcoin"); got["status"] != -4.0 || got["message"] != "无效的支付通道" {
+		t.Errorf("bitcoin: %v", got)
+	}
+	if got := putForm(t, base, otherToken, "order_no="+seedOrderNo+"&channel=alipay"); got["status"] != -2.0 {
+		t.Errorf("other buyer: %v", got)
+	}
+	if got := putForm(t, base, otherToken, "order_no="+otherOrderNo+"&channel=wx"); got["status"] != 0.0 {
+		t.Errorf("other buyer's own order: %v", got)
+	}
+}
+
+// TestGarbagePingpp points the server at a "Ping++" that answers garbage: the
+// endpoint answers 支付请求失败 and keeps serving.
+func TestGarbagePingpp(t *testing.T) {
+	garbage := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusBadGateway)
+		io.WriteString(w, "<html><body>502 Bad Gateway</body></html>")
+	}))
+	defer garbage.Close()
+	base := start(t, map[string]string{
+		"PINGPP_SECRET_KEY": "sk_test_ibbTe5jLGCi5rzfH4OqPW9KC",
+		"PINGPP_APP_ID":     seedAppID,
+		"PINGPP_API_BASE":   garbage.URL + "/v1",
+	})
+	for range 2 {
+		got := putForm(t, base, seedToken, "order_no="+seedOrderNo+"&channel=alipay")
+		if got["status"] != -4.0 || got["message"] != "支付请求失败" {
+			t.Fatalf("got %v", got)
+		}
+	}
+}
