@@ -2,6 +2,8 @@ package order
 
 import (
 	"encoding/json"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/yianpay/payorder"
@@ -65,6 +67,17 @@ type Order struct {
 	CreatedAt time.Time
 	// ExpiresAt is when the order stops accepting payment; zero means never.
 	ExpiresAt time.Time
+
+	// Payment state, owned by the store once the order exists (Put keeps it).
+
+	// Paid is the payment that paid the order; nil while unpaid.
+	Paid *Payment
+	// Refunds are the succeeded refunds, in the order they were recorded.
+	Refunds []Refund
+	// FulfilledAt is when the host's hook for the paid order succeeded.
+	FulfilledAt time.Time
+	// FulfilmentLeaseUntil is when a claim to run the hook lapses.
+	FulfilmentLeaseUntil time.Time
 }
 
 // Validate checks that o can be stored: a number of letters and digits, a
@@ -137,4 +150,15 @@ type Charge struct {
 // Live reports whether c can still be paid at now with at least margin to spare.
 func (c *Charge) Live(now time.Time, margin time.Duration) bool {
 	return now.Add(margin).Before(c.ExpiresAt)
+}
+
+// clone returns a copy of o that shares no maps or slices with it.
+func (o Order) clone() Order {
+	o.Metadata = maps.Clone(o.Metadata)
+	o.Refunds = slices.Clone(o.Refunds)
+	if o.Paid != nil {
+		p := *o.Paid
+		o.Paid = &p
+	}
+	return o
 }

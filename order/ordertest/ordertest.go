@@ -22,13 +22,18 @@ import (
 	"github.com/yianpay/payorder/order"
 )
 
-// Store is what the suite exercises: the methods pay.OrderStore needs plus
-// Put to seed orders.
+// Store is what the suite exercises: the methods of pay.OrderStore and
+// pay.PaymentStore, plus Put to seed orders.
 type Store interface {
 	Put(o order.Order) error
 	Order(ctx context.Context, no string) (order.Order, error)
 	Charges(ctx context.Context, no string) ([]order.Charge, error)
 	AddCharge(ctx context.Context, c order.Charge) error
+	UpdateOrder(ctx context.Context, no string, fn func(*order.Order) error) (order.Order, error)
+	OrderByCharge(ctx context.Context, chargeID string) (order.Order, error)
+	RecordAnomaly(ctx context.Context, a order.Anomaly) (bool, error)
+	Anomalies(ctx context.Context) ([]order.Anomaly, error)
+	PendingCharges(ctx context.Context, since time.Time) ([]order.Charge, error)
 }
 
 // Run runs the suite. newStore returns a new, empty store for each subtest.
@@ -39,6 +44,14 @@ func Run(t *testing.T, newStore func(t testing.TB) Store) {
 	t.Run("ChargesInOrderAndOnce", func(t *testing.T) { testCharges(t, newStore(t)) })
 	t.Run("ConcurrentAddCharge", func(t *testing.T) { testConcurrentAdd(t, newStore(t)) })
 	t.Run("CopiesAreIndependent", func(t *testing.T) { testCopies(t, newStore(t)) })
+	t.Run("PaymentStateRoundTrip", func(t *testing.T) { testPaymentRoundTrip(t, newStore(t)) })
+	t.Run("PutKeepsPaymentState", func(t *testing.T) { testPutKeepsPayment(t, newStore(t)) })
+	t.Run("UpdateOrderErrorChangesNothing", func(t *testing.T) { testUpdateError(t, newStore(t)) })
+	t.Run("UpdateOrderIsAtomic", func(t *testing.T) { testUpdateAtomic(t, newStore(t)) })
+	t.Run("ConcurrentPaymentsApplyOnce", func(t *testing.T) { testConcurrentPayments(t, newStore(t)) })
+	t.Run("OrderByCharge", func(t *testing.T) { testOrderByCharge(t, newStore(t)) })
+	t.Run("AnomaliesKeptOnce", func(t *testing.T) { testAnomalies(t, newStore(t)) })
+	t.Run("PendingCharges", func(t *testing.T) { testPendingCharges(t, newStore(t)) })
 }
 
 // SampleOrder returns a valid unpaid order numbered no.
@@ -216,5 +229,208 @@ func testCopies(t *testing.T, s Store) {
 	}
 	if again.Metadata["buyer"] != "15201052252" {
 		t.Errorf("store shares metadata with the caller of Order: %v", again.Metadata["buyer"])
+	}
+}
+
+func samplePayment(chargeID string) order.Payment {
+	return order.Payment{
+		ChargeID: chargeID, Channel: channel.Alipay, Amount: 9900, Currency: "cny",
+		TransactionNo: "2016122028818332", PaidAt: time.Date(2016, 6, 17, 8, 0, 0, 0, time.UTC), EventID: "evt_1",
+	}
+}
+
+func mustUpdate(t testing.TB, s Store, no string, fn func(*order.Order) error) order.Order {
+	t.Helper()
+	o, err := s.UpdateOrder(t.Context(), no, fn)
+	if err != nil {
+		t.Fatalf("UpdateOrder(%s): %v", no, err)
+	}
+	return o
+}
+
+func testPaymentRoundTrip(t *testing.T, s Store) {
+	o := SampleOrder("20261129000000000010")
+	mustPut(t, s, o)
+	lease := time.Date(2016, 6, 17, 8, 1, 0, 0, time.UTC)
+	updated := mustUpdate(t, s, o.No, func(o *order.Order) error {
+		o.ApplyPayment(samplePayment("ch_paid000000000000000000001"))
+		o.ApplyRefund(order.Refund{ID: "re_1", ChargeID: "ch_paid000000000000000000001", Amount: 100, SucceededAt: lease, EventID: "evt_2"})
+		o.FulfilmentLeaseUntil = lease
+		return nil
+	})
+	got, err := s.Order(t.Context(), o.No)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(updated, got, cmpOpts); diff != "" {
+		t.Errorf("payment state lost (-updated +stored):\n%s", diff)
+	}
+	if got.Status != order.StatusPartiallyRefunded || got.Paid == nil || got.AmountRefunded() != 100 {
+		t.Errorf("stored status %s, paid %v, refunded %d", got.Status, got.Paid, got.AmountRefunded())
+	}
+	if _, err := s.UpdateOrder(t.Context(), "nosuchorder1", func(*order.Order) error { return nil }); !errors.Is(err, payorder.ErrOrderNotFound) {
+		t.Errorf("UpdateOrder(missing) = %v, want ErrOrderNotFound", err)
+	}
+}
+
+func testPutKeepsPayment(t *testing.T, s Store) {
+	o := SampleOrder("20261129000000000011")
+	mustPut(t, s, o)
+	mustUpdate(t, s, o.No, func(o *order.Order) error { o.ApplyPayment(samplePayment("ch_keep")); return nil })
+	o.Subject = "renamed"
+	mustPut(t, s, o)
+	got, err := s.Order(t.Context(), o.No)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Subject != "renamed" || got.Status != order.StatusPaid || got.Paid == nil || got.Paid.ChargeID != "ch_keep" {
+		t.Errorf("after Put: subject %q status %s paid %+v", got.Subject, got.Status, got.Paid)
+	}
+}
+
+func testUpdateError(t *testing.T, s Store) {
+	o := SampleOrder("20261129000000000012")
+	mustPut(t, s, o)
+	boom := errors.New("boom")
+	_, err := s.UpdateOrder(t.Context(), o.No, func(o *order.Order) error {
+		o.ApplyPayment(samplePayment("ch_x"))
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("UpdateOrder = %v, want fn's error", err)
+	}
+	got, err := s.Order(t.Context(), o.No)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Status != order.StatusUnpaid || got.Paid != nil {
+		t.Errorf("a failed update changed the order: %s %+v", got.Status, got.Paid)
+	}
+}
+
+// testUpdateAtomic records refunds from many goroutines at once: every one
+// must survive, which fails when updates read, then write, without exclusion.
+func testUpdateAtomic(t *testing.T, s Store) {
+	o := SampleOrder("20261129000000000013")
+	mustPut(t, s, o)
+	const writers = 20
+	var wg sync.WaitGroup
+	for i := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := s.UpdateOrder(context.Background(), o.No, func(o *order.Order) error {
+				o.ApplyRefund(order.Refund{ID: fmt.Sprintf("re_%d", i), Amount: 1})
+				return nil
+			})
+			if err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	got, err := s.Order(t.Context(), o.No)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Refunds) != writers {
+		t.Errorf("%d refunds survived concurrent updates, want %d", len(got.Refunds), writers)
+	}
+}
+
+func testConcurrentPayments(t *testing.T, s Store) {
+	o := SampleOrder("20261129000000000014")
+	mustPut(t, s, o)
+	const deliveries = 10
+	outcomes := make(chan order.PaymentOutcome, deliveries)
+	var wg sync.WaitGroup
+	for range deliveries {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var outcome order.PaymentOutcome
+			_, err := s.UpdateOrder(context.Background(), o.No, func(o *order.Order) error {
+				outcome = o.ApplyPayment(samplePayment("ch_once"))
+				return nil
+			})
+			if err != nil {
+				t.Error(err)
+			}
+			outcomes <- outcome
+		}()
+	}
+	wg.Wait()
+	close(outcomes)
+	count := map[order.PaymentOutcome]int{}
+	for oc := range outcomes {
+		count[oc]++
+	}
+	if count[order.PaymentApplied] != 1 || count[order.PaymentDuplicate] != deliveries-1 {
+		t.Errorf("outcomes %v, want one applied and the rest duplicates", count)
+	}
+}
+
+func testOrderByCharge(t *testing.T, s Store) {
+	o := SampleOrder("20261129000000000015")
+	mustPut(t, s, o)
+	c := SampleCharge(o.No, "ch_bycharge0000000000000001", channel.Wx)
+	if err := s.AddCharge(t.Context(), c); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.OrderByCharge(t.Context(), c.ID)
+	if err != nil || got.No != o.No {
+		t.Fatalf("OrderByCharge = %v, %v", got.No, err)
+	}
+	if _, err := s.OrderByCharge(t.Context(), "ch_unknown"); !errors.Is(err, payorder.ErrOrderNotFound) {
+		t.Errorf("OrderByCharge(unknown) = %v, want ErrOrderNotFound", err)
+	}
+}
+
+func testAnomalies(t *testing.T, s Store) {
+	a := order.Anomaly{
+		ID: order.AnomalyID(order.AnomalyDoublePayment, "ch_2"), Kind: order.AnomalyDoublePayment,
+		OrderNo: "20261129000000000016", ChargeID: "ch_2", Amount: 9900, Currency: "cny",
+		Detail: "paid twice", Event: []byte(`{"id":"evt_1"}`), CreatedAt: time.Date(2016, 6, 17, 8, 0, 0, 0, time.UTC),
+	}
+	b := a
+	b.ID, b.Kind, b.OrderNo = order.AnomalyID(order.AnomalyUnknownOrder, "ch_3"), order.AnomalyUnknownOrder, ""
+	for i, x := range []order.Anomaly{a, a, b} {
+		created, err := s.RecordAnomaly(t.Context(), x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := i != 1; created != want {
+			t.Errorf("RecordAnomaly #%d created = %v, want %v", i, created, want)
+		}
+	}
+	got, err := s.Anomalies(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]order.Anomaly{a, b}, got, cmpOpts); diff != "" {
+		t.Errorf("Anomalies (-want +got):\n%s", diff)
+	}
+}
+
+func testPendingCharges(t *testing.T, s Store) {
+	unpaid, paid := SampleOrder("20261129000000000017"), SampleOrder("20261129000000000018")
+	mustPut(t, s, unpaid)
+	mustPut(t, s, paid)
+	live := SampleCharge(unpaid.No, "ch_live", channel.Alipay)
+	old := SampleCharge(unpaid.No, "ch_old", channel.Wx)
+	old.ExpiresAt = live.CreatedAt.Add(-time.Hour)
+	ofPaid := SampleCharge(paid.No, "ch_ofpaid", channel.Alipay)
+	for _, c := range []order.Charge{live, old, ofPaid} {
+		if err := s.AddCharge(t.Context(), c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mustUpdate(t, s, paid.No, func(o *order.Order) error { o.ApplyPayment(samplePayment("ch_ofpaid")); return nil })
+	got, err := s.PendingCharges(t.Context(), live.CreatedAt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].ID != live.ID {
+		t.Errorf("PendingCharges = %v, want only %s", got, live.ID)
 	}
 }
