@@ -306,7 +306,7 @@ func (e *Emulator) notify(w http.ResponseWriter, r *http.Request, _ *request) er
 // Pay marks a charge paid, as the channel's asynchronous notice would:
 // paid, time_paid, transaction_no set and credential emptied; it then sends
 // a charge.succeeded event to the webhook URL. It returns ErrNotFound,
-// ErrAlreadyPaid (no second event) or ErrExpired.
+// ErrAlreadyPaid (no second event), ErrReversed or ErrExpired.
 func (e *Emulator) Pay(id string) error {
 	e.mu.Lock()
 	c, ok := e.charges[id]
@@ -317,6 +317,10 @@ func (e *Emulator) Pay(id string) error {
 	if c.Paid {
 		e.mu.Unlock()
 		return ErrAlreadyPaid
+	}
+	if c.Reversed {
+		e.mu.Unlock()
+		return ErrReversed
 	}
 	now := e.now()
 	if now.Unix() > c.TimeExpire {
@@ -330,6 +334,31 @@ func (e *Emulator) Pay(id string) error {
 	ev := e.newEvent(EventChargeSucceeded, c.Livemode, encodeJSON(c), now)
 	e.mu.Unlock()
 	e.dispatch(ev)
+	return nil
+}
+
+// reverseCharge serves POST /v1/charges/{id}/reverse (API.md §5), which only
+// the offline isv_* channels support: an unpaid charge is closed, a paid one
+// is refunded in full. Reversing twice answers the reversed charge again.
+func (e *Emulator) reverseCharge(w http.ResponseWriter, r *http.Request, req *request) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	c, err := e.charge(r.PathValue("id"), req.livemode)
+	if err != nil {
+		return err
+	}
+	switch channel.Channel(c.Channel) {
+	case channel.IsvQR, channel.IsvScan, channel.IsvWap:
+	default:
+		return invalidParam("", "渠道 "+c.Channel+" 不支持撤销操作。")
+	}
+	if !c.Reversed {
+		c.Reversed = true
+		if c.Paid {
+			c.Refunded, c.AmountRefunded = true, c.Amount
+		}
+	}
+	writeJSON(w, http.StatusOK, encodeJSON(c))
 	return nil
 }
 

@@ -2,6 +2,8 @@ package pingpptest
 
 import (
 	"encoding/json"
+	"errors"
+	"io"
 	"fmt"
 	"net/http"
 	"regexp"
@@ -11,6 +13,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/yianpay/payorder/channel"
+	"github.com/yianpay/payorder/pay/pingxx"
 )
 
 func TestCreateChargeMatchesSampleShape(t *testing.T) {
@@ -419,5 +422,82 @@ func TestIdempotencyWindow(t *testing.T) {
 				t.Errorf("ChargesCreated = %d, want %d", got, wantCreated)
 			}
 		})
+	}
+}
+
+func TestReverseCharge(t *testing.T) {
+	srv := newServer(t, Config{})
+	isv := func(no string) map[string]any {
+		return params("isv_qr", map[string]any{"order_no": no, "extra": map[string]any{"pay_channel": "alipay", "terminal_id": "00000001"}})
+	}
+	unpaid := create(t, srv, isv("REVERSE01"))
+	paid := create(t, srv, isv("REVERSE02"))
+	if err := srv.Pay(paid.ID); err != nil {
+		t.Fatal(err)
+	}
+	other := create(t, srv, params("alipay", nil))
+	tests := []struct {
+		name                     string
+		id                       string
+		status                   int
+		refunded                 bool
+		amountRefunded, reversed int64
+	}{
+		{name: "UnpaidIsClosed", id: unpaid.ID, status: 200, reversed: 1},
+		{name: "TwiceAnswersTheSame", id: unpaid.ID, status: 200, reversed: 1},
+		{name: "PaidIsRefunded", id: paid.ID, status: 200, reversed: 1, refunded: true, amountRefunded: 100},
+		{name: "OtherChannelRefused", id: other.ID, status: 400},
+		{name: "Unknown", id: "ch_nope", status: 404},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			status, body := call(t, srv, "POST", "/v1/charges/"+tt.id+"/reverse", nil)
+			if status != tt.status {
+				t.Fatalf("status %d, want %d: %s", status, tt.status, body)
+			}
+			if status != 200 {
+				return
+			}
+			c := decodeCharge(t, body)
+			if c.Reversed != (tt.reversed == 1) || c.Refunded != tt.refunded || c.AmountRefunded != tt.amountRefunded {
+				t.Errorf("reversed %v refunded %v amount_refunded %d", c.Reversed, c.Refunded, c.AmountRefunded)
+			}
+		})
+	}
+	if err := srv.Pay(unpaid.ID); !errors.Is(err, ErrReversed) {
+		t.Errorf("Pay of a reversed charge: %v, want ErrReversed", err)
+	}
+}
+
+func TestResponsesAreSigned(t *testing.T) {
+	srv := newServer(t, Config{})
+	for _, path := range []string{"/v1/charges?app%5Bid%5D=" + DefaultAppID, "/v1/charges/ch_nope"} {
+		resp, err := srv.Client().Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err := pingxx.Verify(srv.WebhookPublicKey(), body, resp.Header.Get(pingxx.HeaderWebhookSignature)); err != nil {
+			t.Errorf("GET %s: response signature: %v", path, err)
+		}
+	}
+}
+
+func TestListen(t *testing.T) {
+	srv, err := Listen(Config{}, "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	if !strings.HasPrefix(srv.APIBase(), "http://127.0.0.1:") || !strings.HasSuffix(srv.APIBase(), "/v1") {
+		t.Errorf("APIBase %q", srv.APIBase())
+	}
+	create(t, srv, params("wx", nil))
+	if _, err := Listen(Config{}, strings.TrimPrefix(srv.URL, "http://")); err == nil {
+		t.Error("Listen on a busy address succeeded")
+	}
+	if _, err := New(Config{MerchantPublicKeyPEM: []byte("not a key")}); err == nil {
+		t.Error("New with an unparsable merchant key succeeded")
 	}
 }

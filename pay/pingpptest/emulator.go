@@ -288,6 +288,8 @@ var (
 	ErrNotFound = errors.New("pingpptest: not found")
 	// ErrAlreadyPaid means the charge is paid already; no event is sent.
 	ErrAlreadyPaid = errors.New("pingpptest: charge already paid")
+	// ErrReversed means the charge was reversed (closed) and cannot be paid.
+	ErrReversed = errors.New("pingpptest: charge reversed")
 	// ErrExpired means the charge's time_expire has passed.
 	ErrExpired = errors.New("pingpptest: charge expired")
 	// ErrRefundDone means the refund has succeeded or failed already.

@@ -20,6 +20,7 @@ const (
 	RouteCreateCharge   Route = "POST /v1/charges"
 	RouteListCharges    Route = "GET /v1/charges"
 	RouteRetrieveCharge Route = "GET /v1/charges/{id}"
+	RouteReverseCharge  Route = "POST /v1/charges/{id}/reverse"
 	RouteCreateRefund   Route = "POST /v1/charges/{id}/refunds"
 	RouteListRefunds    Route = "GET /v1/charges/{id}/refunds"
 	RouteRetrieveRefund Route = "GET /v1/charges/{id}/refunds/{re}"
@@ -86,6 +87,7 @@ func (e *Emulator) routes() {
 		RouteCreateCharge:   e.createCharge,
 		RouteListCharges:    e.listCharges,
 		RouteRetrieveCharge: e.retrieveCharge,
+		RouteReverseCharge:  e.reverseCharge,
 		RouteCreateRefund:   e.createRefund,
 		RouteListRefunds:    e.listRefunds,
 		RouteRetrieveRefund: e.retrieveRefund,
@@ -107,9 +109,12 @@ func (e *Emulator) serve(route Route, auth bool, h handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		req := &request{route: route}
 		run := func(w http.ResponseWriter) {
-			if err := e.handle(w, r, req, auth, h); err != nil {
-				writeError(w, err)
+			rec := newRecorder()
+			if err := e.handle(rec, r, req, auth, h); err != nil {
+				writeError(rec, err)
 			}
+			e.signResponse(rec)
+			rec.copyTo(w)
 		}
 		f := e.takeFault(route)
 		switch {
@@ -126,7 +131,7 @@ func (e *Emulator) serve(route Route, auth bool, h handler) http.Handler {
 			e.writeFault(w, r, f)
 		default:
 			rec := newRecorder()
-			run(rec)
+			run(rec) // the answer is lost, the work is done
 			if !e.delay(r, f.Latency) {
 				return
 			}
@@ -247,6 +252,15 @@ func writeJSON(w http.ResponseWriter, status int, body []byte) {
 	h.Set("Cache-Control", "no-cache, no-store")
 	w.WriteHeader(status)
 	w.Write(body)
+}
+
+// signResponse adds X-Pingplusplus-Signature, Ping++'s signature of the
+// response body made with its webhook key (API.md §7.5: Java SDK ≥ 2.5.0 can
+// verify it; which bytes Ping++ signs beyond the body is UNCONFIRMED).
+func (e *Emulator) signResponse(rec *recorder) {
+	if sig, err := pingxx.Sign(e.webhookKey, rec.body.Bytes()); err == nil {
+		rec.header.Set(pingxx.HeaderWebhookSignature, sig)
+	}
 }
 
 // recorder buffers an answer that a fault will replace (or, for latency,
