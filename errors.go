@@ -18,6 +18,11 @@ const (
 	CodeInvalidChannel  Code = "invalid_channel"
 	CodePaymentFailed   Code = "payment_failed"
 	CodeInternal        Code = "internal"
+	// CodeInvalidToken and CodeUserInactive are authentication failures; the
+	// endpoint answers them 401 with {"detail": message} as Django REST
+	// framework does, not with the envelope.
+	CodeInvalidToken Code = "invalid_token"
+	CodeUserInactive Code = "user_inactive"
 )
 
 // codeInfo is one row of the status table.
@@ -38,6 +43,8 @@ var statusTable = map[Code]codeInfo{
 	CodeInvalidChannel:  {-4, "无效的支付通道", http.StatusOK},
 	CodePaymentFailed:   {-4, "支付请求失败", http.StatusOK},
 	CodeInternal:        {-5, "服务器内部错误", http.StatusInternalServerError},
+	CodeInvalidToken:    {-1, "Invalid token.", http.StatusUnauthorized},
+	CodeUserInactive:    {-1, "User inactive or deleted.", http.StatusUnauthorized},
 }
 
 // Status returns the envelope status of code c (0 for ok, -5 for unknown codes).
@@ -111,6 +118,10 @@ var (
 	ErrPaymentFailed = &Error{Code: CodePaymentFailed, Message: CodePaymentFailed.Message()}
 	// ErrInternal: anything else; details go to logs, never to clients.
 	ErrInternal = &Error{Code: CodeInternal, Message: CodeInternal.Message()}
+	// ErrInvalidToken: a TokenVerifier knows no such login token.
+	ErrInvalidToken = &Error{Code: CodeInvalidToken, Message: CodeInvalidToken.Message()}
+	// ErrUserInactive: the token's user is inactive or deleted.
+	ErrUserInactive = &Error{Code: CodeUserInactive, Message: CodeUserInactive.Message()}
 )
 
 // NewError returns a new *Error with code and the default message of that code,

@@ -23,6 +23,8 @@ func TestStatusTable(t *testing.T) {
 		{payorder.ErrInvalidChannel, -4, "无效的支付通道", http.StatusOK},
 		{payorder.ErrPaymentFailed, -4, "支付请求失败", http.StatusOK},
 		{payorder.ErrInternal, -5, "服务器内部错误", http.StatusInternalServerError},
+		{payorder.ErrInvalidToken, -1, "Invalid token.", http.StatusUnauthorized},
+		{payorder.ErrUserInactive, -1, "User inactive or deleted.", http.StatusUnauthorized},
 		{io.EOF, -5, "服务器内部错误", http.StatusInternalServerError},
 		{nil, 0, "", http.StatusOK},
 	}

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/yianpay/payorder"
 )
 
 // Django REST framework's TokenAuthentication messages, which existing mobile
@@ -15,8 +17,6 @@ const (
 	msgNoToken         = "Invalid token header. No credentials provided."
 	msgTokenSpaces     = "Invalid token header. Token string should not contain spaces."
 	msgTokenCharacters = "Invalid token header. Token string should not contain invalid characters."
-	msgInvalidToken    = "Invalid token."
-	msgUserInactive    = "User inactive or deleted."
 )
 
 // authError is a failed authentication: 401 with {"detail": message}.
@@ -42,14 +42,14 @@ func authenticate(ctx context.Context, r *http.Request, tokens TokenVerifier) (s
 	}
 	buyer, err := tokens.VerifyToken(ctx, parts[1])
 	switch {
-	case errors.Is(err, ErrInvalidToken):
-		return "", &authError{msgInvalidToken}
-	case errors.Is(err, ErrUserInactive):
-		return "", &authError{msgUserInactive}
+	case errors.Is(err, payorder.ErrInvalidToken):
+		return "", &authError{payorder.CodeInvalidToken.Message()}
+	case errors.Is(err, payorder.ErrUserInactive):
+		return "", &authError{payorder.CodeUserInactive.Message()}
 	case err != nil:
 		return "", err
 	case buyer == "":
-		return "", &authError{msgInvalidToken}
+		return "", &authError{payorder.CodeInvalidToken.Message()}
 	}
 	return buyer, nil
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/yianpay/payorder"
 	"github.com/yianpay/payorder/channel"
 	"github.com/yianpay/payorder/order"
 	"github.com/yianpay/payorder/pay"
@@ -64,7 +65,7 @@ func (c *clock) Advance(d time.Duration) { c.now <- (<-c.now).Add(d) }
 var tokens = pay.TokenVerifierFunc(func(ctx context.Context, token string) (string, error) {
 	switch token {
 	case inactiveToken:
-		return "", pay.ErrUserInactive
+		return "", payorder.ErrUserInactive
 	case brokenToken:
 		return "", errors.New("token table unreachable")
 	}

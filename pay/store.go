@@ -2,8 +2,9 @@ package pay
 
 import (
 	"context"
-	"errors"
 	"time"
+
+	"github.com/yianpay/payorder"
 
 	"github.com/yianpay/payorder/order"
 	"github.com/yianpay/payorder/pay/pingxx"
@@ -45,8 +46,10 @@ type Gateway interface {
 // TokenVerifier maps a login token of the host's mobile clients to the buyer
 // it belongs to.
 type TokenVerifier interface {
-	// VerifyToken returns the buyer of token, ErrInvalidToken when the token is
-	// unknown, or ErrUserInactive when its user is inactive or deleted.
+	// VerifyToken returns the buyer of token, an error wrapping
+	// payorder.ErrInvalidToken when the token is unknown, or one wrapping
+	// payorder.ErrUserInactive when its user is inactive or deleted. Any
+	// other error is a failure of the verifier (answered 500).
 	VerifyToken(ctx context.Context, token string) (buyer string, err error)
 }
 
@@ -67,13 +70,5 @@ func (m StaticTokens) VerifyToken(_ context.Context, token string) (string, erro
 	if b, ok := m[token]; ok {
 		return b, nil
 	}
-	return "", ErrInvalidToken
+	return "", payorder.ErrInvalidToken
 }
-
-// Token verification outcomes, answered as Django REST framework does.
-var (
-	// ErrInvalidToken: no such token ("Invalid token.").
-	ErrInvalidToken = errors.New("pay: invalid token")
-	// ErrUserInactive: the token's user is inactive or deleted ("User inactive or deleted.").
-	ErrUserInactive = errors.New("pay: user inactive or deleted")
-)
