@@ -3,8 +3,8 @@ package pingpptest
 import (
 	"encoding/json"
 	"errors"
-	"io"
 	"fmt"
+	"io"
 	"net/http"
 	"regexp"
 	"strings"
