@@ -72,3 +72,25 @@ func (m StaticTokens) VerifyToken(_ context.Context, token string) (string, erro
 	}
 	return "", payorder.ErrInvalidToken
 }
+
+// PaymentStore is what webhooks and reconciliation need of the store, on top
+// of OrderStore. order.MemStore implements it; so does the PostgreSQL store.
+// All payment logic (what a payment, refund or fulfilment claim does to an
+// order) lives in package order; a store only has to run it atomically.
+type PaymentStore interface {
+	OrderStore
+	// UpdateOrder applies fn to the order numbered no and saves the result
+	// atomically: no other update of that order, in this process or another,
+	// runs in between. When fn returns an error nothing is saved and that
+	// error is returned. An unknown order wraps payorder.ErrOrderNotFound.
+	UpdateOrder(ctx context.Context, no string, fn func(*order.Order) error) (order.Order, error)
+	// OrderByCharge returns the order a recorded charge belongs to, or an
+	// error wrapping payorder.ErrOrderNotFound.
+	OrderByCharge(ctx context.Context, chargeID string) (order.Order, error)
+	// RecordAnomaly keeps a durably, once per a.ID, and reports whether it was new.
+	RecordAnomaly(ctx context.Context, a order.Anomaly) (bool, error)
+	// Anomalies returns every anomaly recorded, oldest first.
+	Anomalies(ctx context.Context) ([]order.Anomaly, error)
+	// PendingCharges returns the charges of unpaid orders that expire after since.
+	PendingCharges(ctx context.Context, since time.Time) ([]order.Charge, error)
+}
