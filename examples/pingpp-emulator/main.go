@@ -25,7 +25,9 @@ import (
 )
 
 func main() {
-	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "pingpp-emulator:", err)
 		os.Exit(1)
 	}
@@ -52,7 +54,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	return o, fs.Parse(args)
 }
 
-func run(args []string, stdout, stderr io.Writer) error {
+// run serves until ctx ends (SIGINT or SIGTERM in main).
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	o, err := parseFlags(args, stderr)
 	if err != nil {
 		return err
@@ -69,8 +72,6 @@ func run(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	srv, err := pingpptest.Listen(cfg, o.addr)
 	if err != nil {
 		return err
