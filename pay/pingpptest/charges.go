@@ -96,14 +96,25 @@ func (e *Emulator) charge(id string, livemode bool) (*Charge, error) {
 	return c, nil
 }
 
-// retrieveCharge serves GET /v1/charges/{id}.
-func (e *Emulator) retrieveCharge(w http.ResponseWriter, r *http.Request, req *request) error {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	c, err := e.charge(r.PathValue("id"), req.livemode)
-	if err != nil {
-		return err
+// chargeHandler serves a route under /v1/charges/{id}; it runs with e.mu
+// held and the charge looked up.
+type chargeHandler func(w http.ResponseWriter, r *http.Request, req *request, c *Charge) error
+
+// onCharge looks the charge of the route up for h, or answers 404.
+func (e *Emulator) onCharge(h chargeHandler) handler {
+	return func(w http.ResponseWriter, r *http.Request, req *request) error {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		c, err := e.charge(r.PathValue("id"), req.livemode)
+		if err != nil {
+			return err
+		}
+		return h(w, r, req, c)
 	}
+}
+
+// retrieveCharge serves GET /v1/charges/{id}.
+func (e *Emulator) retrieveCharge(w http.ResponseWriter, r *http.Request, _ *request, c *Charge) error {
 	writeJSON(w, http.StatusOK, encodeJSON(c))
 	return nil
 }
@@ -340,13 +351,7 @@ func (e *Emulator) Pay(id string) error {
 // reverseCharge serves POST /v1/charges/{id}/reverse (API.md §5), which only
 // the offline isv_* channels support: an unpaid charge is closed, a paid one
 // is refunded in full. Reversing twice answers the reversed charge again.
-func (e *Emulator) reverseCharge(w http.ResponseWriter, r *http.Request, req *request) error {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	c, err := e.charge(r.PathValue("id"), req.livemode)
-	if err != nil {
-		return err
-	}
+func (e *Emulator) reverseCharge(w http.ResponseWriter, r *http.Request, _ *request, c *Charge) error {
 	switch channel.Channel(c.Channel) {
 	case channel.IsvQR, channel.IsvScan, channel.IsvWap:
 	default:

@@ -72,7 +72,13 @@ type Stats struct {
 }
 
 // Emulator is the Ping++ emulator as an http.Handler, with all its state.
-// Mount it at the root of a server: it serves /v1/... and /notify/...
+// It serves /v1/... and /notify/... and answers anything else with Ping++'s
+// 404 envelope; mount it at the root of its own server or mux:
+//
+//	mux.Handle("/v1/", emu)
+//	mux.Handle("/notify/", emu)
+//
+// Bodies are capped at 1 MiB.
 type Emulator struct {
 	cfg        Config
 	now        func() time.Time

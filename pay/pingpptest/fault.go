@@ -61,7 +61,8 @@ type Fault struct {
 	// until ClearFaults.
 	Times int
 	// Probability, when in (0, 1), makes the fault hit each matching request
-	// with that probability; a miss does not use up Times.
+	// with that probability; a miss does not use up Times. 0 (or 1 and
+	// more) means every matching request.
 	Probability float64
 	// Latency delays the answer (before processing, or after it with After).
 	Latency time.Duration

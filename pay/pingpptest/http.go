@@ -86,11 +86,11 @@ func (e *Emulator) routes() {
 	api := map[Route]handler{
 		RouteCreateCharge:   e.createCharge,
 		RouteListCharges:    e.listCharges,
-		RouteRetrieveCharge: e.retrieveCharge,
-		RouteReverseCharge:  e.reverseCharge,
-		RouteCreateRefund:   e.createRefund,
-		RouteListRefunds:    e.listRefunds,
-		RouteRetrieveRefund: e.retrieveRefund,
+		RouteRetrieveCharge: e.onCharge(e.retrieveCharge),
+		RouteReverseCharge:  e.onCharge(e.reverseCharge),
+		RouteCreateRefund:   e.onCharge(e.createRefund),
+		RouteListRefunds:    e.onCharge(e.listRefunds),
+		RouteRetrieveRefund: e.onCharge(e.retrieveRefund),
 		RouteRetrieveEvent:  e.retrieveEvent,
 	}
 	for route, h := range api {

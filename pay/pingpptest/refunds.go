@@ -13,7 +13,7 @@ import (
 // (optional, default the refundable remainder), description (required),
 // metadata, funding_source. The refund starts pending; SucceedRefund or
 // FailRefund finishes it.
-func (e *Emulator) createRefund(w http.ResponseWriter, r *http.Request, req *request) error {
+func (e *Emulator) createRefund(w http.ResponseWriter, _ *http.Request, req *request, c *Charge) error {
 	f, err := decodeObject(req.body)
 	if err != nil {
 		return err
@@ -39,12 +39,6 @@ func (e *Emulator) createRefund(w http.ResponseWriter, r *http.Request, req *req
 	}
 	if funding != "" && funding != "unsettled_funds" && funding != "recharge_funds" {
 		return invalidParam("funding_source", "参数 funding_source 只能是 unsettled_funds 或 recharge_funds。")
-	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	c, err := e.charge(r.PathValue("id"), req.livemode)
-	if err != nil {
-		return err
 	}
 	if !c.Paid {
 		return invalidParam("", "Charge "+c.ID+" 尚未支付，不能退款。")
@@ -79,13 +73,7 @@ func (e *Emulator) createRefund(w http.ResponseWriter, r *http.Request, req *req
 
 // listRefunds serves GET /v1/charges/{id}/refunds with limit,
 // starting_after and ending_before.
-func (e *Emulator) listRefunds(w http.ResponseWriter, r *http.Request, req *request) error {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	c, err := e.charge(r.PathValue("id"), req.livemode)
-	if err != nil {
-		return err
-	}
+func (e *Emulator) listRefunds(w http.ResponseWriter, r *http.Request, _ *request, c *Charge) error {
 	page, more, err := paginate(c.Refunds.Data, func(rf Refund) string { return rf.ID },
 		func(Refund) bool { return true }, r.URL.Query())
 	if err != nil {
@@ -96,13 +84,7 @@ func (e *Emulator) listRefunds(w http.ResponseWriter, r *http.Request, req *requ
 }
 
 // retrieveRefund serves GET /v1/charges/{id}/refunds/{re}.
-func (e *Emulator) retrieveRefund(w http.ResponseWriter, r *http.Request, req *request) error {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	c, err := e.charge(r.PathValue("id"), req.livemode)
-	if err != nil {
-		return err
-	}
+func (e *Emulator) retrieveRefund(w http.ResponseWriter, r *http.Request, _ *request, c *Charge) error {
 	re := r.PathValue("re")
 	i := refundIndex(c, re)
 	if i < 0 {
