@@ -160,19 +160,20 @@ func (s *MemStore) Anomalies(ctx context.Context) ([]Anomaly, error) {
 	return slices.Clone(s.anomalies), nil
 }
 
-// PendingCharges returns the charges of unpaid orders that expire after
-// since: those a lost webhook may have left paid at Ping++ without the order
-// knowing.
+// PendingCharges returns the charges that may still need work: those of
+// unpaid orders that expire after since (a lost webhook may have left them
+// paid at Ping++ without the order knowing), and every charge of a paid order
+// whose fulfilment has not succeeded (the host's hook must still run).
 func (s *MemStore) PendingCharges(ctx context.Context, since time.Time) ([]Charge, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	var pending []Charge
 	for _, e := range s.orders {
-		if e.order.Paid != nil {
+		if !e.order.FulfilledAt.IsZero() {
 			continue
 		}
 		for _, c := range e.charges {
-			if c.ExpiresAt.After(since) {
+			if e.order.Paid != nil || c.ExpiresAt.After(since) {
 				pending = append(pending, c)
 			}
 		}

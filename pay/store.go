@@ -91,6 +91,8 @@ type PaymentStore interface {
 	RecordAnomaly(ctx context.Context, a order.Anomaly) (bool, error)
 	// Anomalies returns every anomaly recorded, oldest first.
 	Anomalies(ctx context.Context) ([]order.Anomaly, error)
-	// PendingCharges returns the charges of unpaid orders that expire after since.
+	// PendingCharges returns the charges that may still need work: those of
+	// unpaid orders that expire after since, and every charge of a paid order
+	// that is not yet fulfilled (FulfilledAt zero).
 	PendingCharges(ctx context.Context, since time.Time) ([]order.Charge, error)
 }

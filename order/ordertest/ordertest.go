@@ -413,24 +413,36 @@ func testAnomalies(t *testing.T, s Store) {
 }
 
 func testPendingCharges(t *testing.T, s Store) {
-	unpaid, paid := SampleOrder("20261129000000000017"), SampleOrder("20261129000000000018")
-	mustPut(t, s, unpaid)
-	mustPut(t, s, paid)
+	unpaid, paid, fulfilled := SampleOrder("20261129000000000017"), SampleOrder("20261129000000000018"), SampleOrder("20261129000000000019")
+	for _, o := range []order.Order{unpaid, paid, fulfilled} {
+		mustPut(t, s, o)
+	}
 	live := SampleCharge(unpaid.No, "ch_live", channel.Alipay)
 	old := SampleCharge(unpaid.No, "ch_old", channel.Wx)
 	old.ExpiresAt = live.CreatedAt.Add(-time.Hour)
 	ofPaid := SampleCharge(paid.No, "ch_ofpaid", channel.Alipay)
-	for _, c := range []order.Charge{live, old, ofPaid} {
+	ofPaid.ExpiresAt = old.ExpiresAt // paid, hook not run: pending however old
+	ofFulfilled := SampleCharge(fulfilled.No, "ch_offulfilled", channel.Alipay)
+	for _, c := range []order.Charge{live, old, ofPaid, ofFulfilled} {
 		if err := s.AddCharge(t.Context(), c); err != nil {
 			t.Fatal(err)
 		}
 	}
 	mustUpdate(t, s, paid.No, func(o *order.Order) error { o.ApplyPayment(samplePayment("ch_ofpaid")); return nil })
+	mustUpdate(t, s, fulfilled.No, func(o *order.Order) error {
+		o.ApplyPayment(samplePayment("ch_offulfilled"))
+		o.FinishFulfilment(live.CreatedAt, true)
+		return nil
+	})
 	got, err := s.PendingCharges(t.Context(), live.CreatedAt)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(got) != 1 || got[0].ID != live.ID {
-		t.Errorf("PendingCharges = %v, want only %s", got, live.ID)
+	var ids []string
+	for _, c := range got {
+		ids = append(ids, c.ID)
+	}
+	if diff := cmp.Diff([]string{"ch_live", "ch_ofpaid"}, ids, cmpopts.SortSlices(func(a, b string) bool { return a < b })); diff != "" {
+		t.Errorf("PendingCharges (-want +got):\n%s", diff)
 	}
 }
