@@ -470,7 +470,7 @@ func TestReverseCharge(t *testing.T) {
 }
 
 func TestResponsesAreSigned(t *testing.T) {
-	srv := newServer(t, Config{})
+	srv := newServer(t, Config{SignResponses: true})
 	for _, path := range []string{"/v1/charges?app%5Bid%5D=" + DefaultAppID, "/v1/charges/ch_nope"} {
 		resp, err := srv.Client().Get(srv.URL + path)
 		if err != nil {
@@ -481,6 +481,15 @@ func TestResponsesAreSigned(t *testing.T) {
 		if err := pingxx.Verify(srv.WebhookPublicKey(), body, resp.Header.Get(pingxx.HeaderWebhookSignature)); err != nil {
 			t.Errorf("GET %s: response signature: %v", path, err)
 		}
+	}
+	unsigned := newServer(t, Config{})
+	resp, err := unsigned.Client().Get(unsigned.URL + "/v1/charges/ch_nope")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if sig := resp.Header.Get(pingxx.HeaderWebhookSignature); sig != "" {
+		t.Errorf("response signed without SignResponses: %q", sig)
 	}
 }
 

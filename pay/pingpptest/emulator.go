@@ -51,6 +51,10 @@ type Config struct {
 	// ManualWebhooks, when true, stores events without sending them; tests
 	// then send them with Deliver, in any order and as often as they like.
 	ManualWebhooks bool
+	// SignResponses adds X-Pingplusplus-Signature (the body signed with the
+	// webhook key) to every answer, as Ping++ does; off by default because
+	// an RSA signature per answer triples the cost of a request.
+	SignResponses bool
 	// Now is the clock for created, time_expire, time_paid and the
 	// idempotency window. Default: time.Now.
 	Now func() time.Time

@@ -113,7 +113,9 @@ func (e *Emulator) serve(route Route, auth bool, h handler) http.Handler {
 			if err := e.handle(rec, r, req, auth, h); err != nil {
 				writeError(rec, err)
 			}
-			e.signResponse(rec)
+			if e.cfg.SignResponses {
+				e.signResponse(rec)
+			}
 			rec.copyTo(w)
 		}
 		f := e.takeFault(route)
