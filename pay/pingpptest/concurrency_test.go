@@ -52,13 +52,13 @@ func BenchmarkCreateCharge(b *testing.B) {
 			b.Fatalf("unsigned: %d %s", status, out)
 		}
 		unsignedTime += time.Since(start)
-		start = time.Now()
 		p := body(i)
 		ts := strconv.FormatInt(time.Now().Unix(), 10)
 		sig, err := pingxx.SignRequest(key, p, "/v1/charges", ts)
 		if err != nil {
 			b.Fatal(err)
 		}
+		start = time.Now() // the client's signing is not the emulator's cost
 		if status, out := call(b, signed, "POST", "/v1/charges", p, pingxx.HeaderSignature, sig, pingxx.HeaderTimestamp, ts); status != 200 {
 			b.Fatalf("signed: %d %s", status, out)
 		}
