@@ -426,6 +426,7 @@ func TestClientOddErrorBodies(t *testing.T) {
 		{"MissingType", 402, `{"error":{"message":"m"}}`, Error{HTTPStatus: 402, Message: "m"}},
 		{"NumericCode", 402, `{"error":{"type":"channel_error","code":40001,"message":"m"}}`, Error{HTTPStatus: 402, Type: "channel_error", Code: "40001", Message: "m"}},
 		{"ObjectMessage", 400, `{"error":{"type":"invalid_request_error","message":{"zh":"m"}}}`, Error{HTTPStatus: 400, Type: "invalid_request_error"}},
+		{"EmptyErrorObject", 400, `{"error":{}}`, Error{HTTPStatus: 400, Message: "Bad Request"}},
 		{"ErrorIsString", 400, `{"error":"bad"}`, Error{HTTPStatus: 400, Message: `{"error":"bad"}`}},
 		{"EmptyBody", 404, ``, Error{HTTPStatus: 404, Message: "Not Found"}},
 		{"Null", 403, `null`, Error{HTTPStatus: 403, Message: "null"}},

@@ -82,11 +82,13 @@ func parseError(status int, body []byte) *Error {
 			e.Message = sanitize(sub.str("message"), maxMessage)
 			// A field of the wrong kind (an object as message) leaves it
 			// empty: the rest of the answer is still worth keeping.
+			if e.Type == "" && e.Message == "" {
+				e.Message = orDefault(http.StatusText(status), "unexpected answer")
+			}
+			return e
 		}
 	}
-	if e.Type == "" && e.Message == "" {
-		e.Message = excerpt(status, body)
-	}
+	e.Message = excerpt(status, body)
 	return e
 }
 
