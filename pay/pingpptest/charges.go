@@ -1,6 +1,7 @@
 package pingpptest
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -41,7 +42,7 @@ func (e *Emulator) createCharge(w http.ResponseWriter, r *http.Request, req *req
 		same := prev.Amount == p.amount && prev.Subject == p.subject && prev.Body == p.body
 		switch {
 		case inWindow && same:
-			writeJSON(w, http.StatusOK, encodeJSON(prev))
+			writeJSON(w, http.StatusOK, e.wire(prev, false))
 			return nil
 		case inWindow:
 			return invalidParam("order_no", fmt.Sprintf(
@@ -57,7 +58,7 @@ func (e *Emulator) createCharge(w http.ResponseWriter, r *http.Request, req *req
 	e.order = append(e.order, c.ID)
 	e.byOrderNo[key] = c.ID
 	e.created.Add(1)
-	writeJSON(w, http.StatusOK, encodeJSON(c))
+	writeJSON(w, http.StatusOK, e.wire(c, false))
 	return nil
 }
 
@@ -76,6 +77,34 @@ func (e *Emulator) newCharge(p *chargeParams, livemode bool, now time.Time) *Cha
 		Refunds:  RefundList{Object: "list", URL: "/v1/charges/" + id + "/refunds", Data: []Refund{}},
 		Metadata: p.metadata, Description: p.description,
 	}
+}
+
+// wire encodes c as the API sends it. With Config.EmptyObjectsAsArrays an
+// empty extra, metadata or credential is sent as [], as Ping++'s PHP back end
+// sometimes does (API.md §4.4). With expand, the app id becomes an app object
+// (expand[]=app; the object's fields beyond id are UNCONFIRMED).
+func (e *Emulator) wire(c *Charge, expand bool) []byte {
+	out := *c
+	if e.cfg.EmptyObjectsAsArrays {
+		for _, f := range []*json.RawMessage{&out.Extra, &out.Metadata, &out.Credential} {
+			if string(*f) == "{}" {
+				*f = json.RawMessage("[]")
+			}
+		}
+	}
+	b := encodeJSON(&out)
+	if expand {
+		// Only scalars precede "app", so its first occurrence is the member.
+		app := encodeJSON(ordered{{"id", c.App}, {"object", "app"}, {"livemode", c.Livemode}, {"name", c.App}})
+		b = bytes.Replace(b, []byte(`"app":`+string(encodeJSON(c.App))), append([]byte(`"app":`), app...), 1)
+	}
+	return b
+}
+
+// expandApp reports whether the request asks for expand[]=app.
+func expandApp(r *http.Request) bool {
+	q := r.URL.Query()
+	return slices.Contains(q["expand[]"], "app") || slices.Contains(q["expand"], "app")
 }
 
 // baseURL is the emulator's own base URL as the client reached it.
@@ -115,7 +144,7 @@ func (e *Emulator) onCharge(h chargeHandler) handler {
 
 // retrieveCharge serves GET /v1/charges/{id}.
 func (e *Emulator) retrieveCharge(w http.ResponseWriter, r *http.Request, _ *request, c *Charge) error {
-	writeJSON(w, http.StatusOK, encodeJSON(c))
+	writeJSON(w, http.StatusOK, e.wire(c, expandApp(r)))
 	return nil
 }
 
@@ -148,7 +177,11 @@ func (e *Emulator) listCharges(w http.ResponseWriter, r *http.Request, req *requ
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, encodeJSON(listObject{Object: "list", URL: "/v1/charges", HasMore: more, Data: page}))
+	data := make([]json.RawMessage, len(page))
+	for i, c := range page {
+		data[i] = e.wire(c, expandApp(r))
+	}
+	writeJSON(w, http.StatusOK, encodeJSON(listObject{Object: "list", URL: "/v1/charges", HasMore: more, Data: data}))
 	return nil
 }
 
@@ -342,7 +375,7 @@ func (e *Emulator) Pay(id string) error {
 	c.TimePaid = ptr(now.Unix())
 	c.TransactionNo = ptr(transactionNo(channel.Channel(c.Channel), now))
 	c.Credential = json.RawMessage("{}")
-	ev := e.newEvent(EventChargeSucceeded, c.Livemode, encodeJSON(c), now)
+	ev := e.newEvent(EventChargeSucceeded, c.Livemode, e.wire(c, false), now)
 	e.mu.Unlock()
 	e.dispatch(ev)
 	return nil
@@ -363,7 +396,7 @@ func (e *Emulator) reverseCharge(w http.ResponseWriter, r *http.Request, _ *requ
 			c.Refunded, c.AmountRefunded = true, c.Amount
 		}
 	}
-	writeJSON(w, http.StatusOK, encodeJSON(c))
+	writeJSON(w, http.StatusOK, e.wire(c, false))
 	return nil
 }
 
@@ -398,7 +431,7 @@ func (e *Emulator) ChargeJSON(id string) ([]byte, bool) {
 	if !ok {
 		return nil, false
 	}
-	return encodeJSON(c), true
+	return e.wire(c, false), true
 }
 
 // Charges returns copies of every charge, oldest first.

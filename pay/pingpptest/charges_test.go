@@ -510,3 +510,50 @@ func TestListen(t *testing.T) {
 		t.Error("New with an unparsable merchant key succeeded")
 	}
 }
+
+func TestEmptyObjectsAsArrays(t *testing.T) {
+	srv := newServer(t, Config{EmptyObjectsAsArrays: true})
+	c := create(t, srv, params("wx", nil))
+	if err := srv.Pay(c.ID); err != nil {
+		t.Fatal(err)
+	}
+	_, body := call(t, srv, "GET", "/v1/charges/"+c.ID, nil)
+	var got map[string]json.RawMessage
+	json.Unmarshal(body, &got)
+	for _, k := range []string{"extra", "metadata", "credential"} {
+		if string(got[k]) != "[]" {
+			t.Errorf("%s = %s, want []", k, got[k])
+		}
+	}
+	var ev struct {
+		Data struct {
+			Object map[string]json.RawMessage `json:"object"`
+		} `json:"data"`
+	}
+	json.Unmarshal(encodeJSON(srv.Events()[0]), &ev)
+	if string(ev.Data.Object["credential"]) != "[]" {
+		t.Errorf("event credential %s, want []", ev.Data.Object["credential"])
+	}
+	if c.Credential[0] != '{' || len(c.Credential) < 10 {
+		t.Errorf("a non-empty credential changed: %s", c.Credential)
+	}
+}
+
+func TestExpandApp(t *testing.T) {
+	srv := newServer(t, Config{})
+	c := create(t, srv, params("alipay", nil))
+	wantApp := `{"id":"` + DefaultAppID + `","object":"app","livemode":false,"name":"` + DefaultAppID + `"}`
+	for _, path := range []string{
+		"/v1/charges/" + c.ID + "?expand%5B%5D=app",
+		"/v1/charges?app%5Bid%5D=" + DefaultAppID + "&expand[]=app",
+	} {
+		_, body := call(t, srv, "GET", path, nil)
+		if !strings.Contains(string(body), `"reversed":false,"app":`+wantApp+`,"channel":"alipay"`) {
+			t.Errorf("GET %s: app not expanded in place: %.300s", path, body)
+		}
+	}
+	_, body := call(t, srv, "GET", "/v1/charges/"+c.ID, nil)
+	if !strings.Contains(string(body), `"app":"`+DefaultAppID+`"`) {
+		t.Errorf("app expanded without expand[]: %.300s", body)
+	}
+}

@@ -51,6 +51,10 @@ type Config struct {
 	// ManualWebhooks, when true, stores events without sending them; tests
 	// then send them with Deliver, in any order and as often as they like.
 	ManualWebhooks bool
+	// EmptyObjectsAsArrays sends an empty extra, metadata or credential as
+	// [] instead of {}, as real Ping++ responses sometimes do (API.md §4.4),
+	// to test clients' tolerance.
+	EmptyObjectsAsArrays bool
 	// SignResponses adds X-Pingplusplus-Signature (the body signed with the
 	// webhook key) to every answer, as Ping++ does; off by default because
 	// an RSA signature per answer triples the cost of a request.
