@@ -55,8 +55,9 @@ func (c *Client) createRequest(key string, body []byte, ch channel.Channel) *req
 	}
 }
 
-// RetrieveCharge fetches a charge (GET /v1/charges/{id}). An unknown id is an
-// *Error with HTTPStatus 404.
+// RetrieveCharge fetches a charge (GET /v1/charges/{id}). Errors: *Error for
+// a non-2xx answer (HTTPStatus 404 for an unknown id), ErrMalformedResponse,
+// or a transport or context error, after retries.
 func (c *Client) RetrieveCharge(ctx context.Context, id string) (*Charge, error) {
 	if id == "" {
 		return nil, errors.New("pingxx: retrieve charge: empty id")
@@ -69,7 +70,8 @@ func (c *Client) RetrieveCharge(ctx context.Context, id string) (*Charge, error)
 }
 
 // RetrieveEvent fetches an event (GET /v1/events/{id}), for re-checking a
-// webhook with Ping++ instead of, or besides, its signature.
+// webhook with Ping++ instead of, or besides, its signature. Errors as for
+// RetrieveCharge.
 func (c *Client) RetrieveEvent(ctx context.Context, id string) (*Event, error) {
 	if id == "" {
 		return nil, errors.New("pingxx: retrieve event: empty id")
@@ -135,7 +137,8 @@ func (f ListFilter) query(defaultApp string) (url.Values, error) {
 }
 
 // ListCharges fetches one page of charges (GET /v1/charges), newest first.
-// Without CreatedGTE Ping++ returns only about the last month.
+// Without CreatedGTE Ping++ returns only about the last month. Errors as for
+// RetrieveCharge; a Limit outside 0..100 fails before sending.
 func (c *Client) ListCharges(ctx context.Context, f ListFilter) (*ChargeList, error) {
 	q, err := f.query(c.appID)
 	if err != nil {
@@ -154,7 +157,8 @@ const maxFindPages = 100
 // FindCharges returns the charges of this app created at or after since
 // whose order_no is orderNo, newest first, paging through ListCharges. It is
 // how a caller resolves ErrOutcomeUnknown: pass a since taken before the
-// first CreateCharge attempt, with a margin for clock skew.
+// first CreateCharge attempt, with a margin for clock skew. Errors as for
+// ListCharges; ErrMalformedResponse when has_more pages do not advance.
 func (c *Client) FindCharges(ctx context.Context, orderNo string, since time.Time) ([]*Charge, error) {
 	if orderNo == "" {
 		return nil, errors.New("pingxx: find charges: empty order_no")
