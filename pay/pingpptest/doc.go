@@ -28,6 +28,14 @@
 // channel inside the idempotency window with a different amount, subject or
 // body answers 400 invalid_request_error with param "order_no".
 //
+// Pay (or the notify route) pays a charge and sends a charge.succeeded event
+// signed with the webhook key (WebhookPublicKey, WebhookPublicKeyPEM) to
+// Config.WebhookURL, redelivering on Ping++'s schedule scaled by
+// Config.RetryScale. Tests wait for deliveries with WaitDeliveries instead of
+// sleeping; with Config.ManualWebhooks they send events themselves with
+// Deliver (twice, out of order), and DeliverRaw posts forged or unsigned
+// bodies. SucceedRefund does the same for refund.succeeded.
+//
 // Tests inject faults per route (Fail): latency, 5xx answers with JSON or
 // nginx HTML bodies, malformed or empty bodies, error bodies with missing or
 // null fields, connection resets and requests that never get an answer,

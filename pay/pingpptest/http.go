@@ -76,7 +76,6 @@ type handler func(w http.ResponseWriter, r *http.Request, req *request) error
 
 // request is what the middleware learnt about an API request.
 type request struct {
-	route    Route
 	livemode bool
 	body     []byte
 }
@@ -107,7 +106,7 @@ func (e *Emulator) routes() {
 // signature checks and error encoding.
 func (e *Emulator) serve(route Route, auth bool, h handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		req := &request{route: route}
+		req := &request{}
 		run := func(w http.ResponseWriter) {
 			rec := newRecorder()
 			if err := e.handle(rec, r, req, auth, h); err != nil {
