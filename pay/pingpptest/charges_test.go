@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -555,5 +556,46 @@ func TestExpandApp(t *testing.T) {
 	_, body := call(t, srv, "GET", "/v1/charges/"+c.ID, nil)
 	if !strings.Contains(string(body), `"app":"`+DefaultAppID+`"`) {
 		t.Errorf("app expanded without expand[]: %.300s", body)
+	}
+}
+
+func TestChargeKeyOrderMatchesEverySample(t *testing.T) {
+	srv := newServer(t, Config{})
+	tests := []struct {
+		sample, channel string
+		reversed        bool // "reversed" was added in 2017; older samples lack it
+	}{
+		{"S1.json", "alipay_wap", false},
+		{"S2.json", "wx", true},
+		{"S6.json", "upacp", false},
+	}
+	for i, tt := range tests {
+		t.Run(tt.sample, func(t *testing.T) {
+			sample := readTestdata(t, tt.sample)
+			var s Charge
+			if err := json.Unmarshal(sample, &s); err != nil {
+				t.Fatalf("the sample does not decode into Charge: %v", err)
+			}
+			_, body := call(t, srv, "POST", "/v1/charges", params(tt.channel, map[string]any{"order_no": fmt.Sprintf("ORDER%08d", i)}))
+			got := keyOrder(t, body)
+			if !tt.reversed {
+				got = slices.DeleteFunc(got, func(k string) bool { return k == "reversed" })
+			}
+			if diff := cmp.Diff(keyOrder(t, sample), got); diff != "" {
+				t.Errorf("key order (-sample +emulator):\n%s", diff)
+			}
+			var c, sc struct {
+				Credential map[string]json.RawMessage `json:"credential"`
+			}
+			json.Unmarshal(body, &c)
+			json.Unmarshal(sample, &sc)
+			inner := c.Credential[tt.channel]
+			if inner[0] != '{' {
+				return
+			}
+			if diff := cmp.Diff(keyOrder(t, sc.Credential[tt.channel]), keyOrder(t, inner)); diff != "" {
+				t.Errorf("credential key order (-sample +emulator):\n%s", diff)
+			}
+		})
 	}
 }
