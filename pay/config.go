@@ -1,12 +1,15 @@
 package pay
 
 import (
+	"context"
 	"io"
 	"log/slog"
 	"net/netip"
 	"time"
 
 	"github.com/yianpay/payorder/channel"
+	"github.com/yianpay/payorder/order"
+	"github.com/yianpay/payorder/pay/pingxx"
 )
 
 // Config holds the Service's settings. The zero value works: it enables
@@ -30,6 +33,22 @@ type Config struct {
 	// TrustedProxies are the networks whose X-Forwarded-For and X-Real-IP
 	// headers the Handler believes when it takes the buyer's IP address.
 	TrustedProxies []netip.Prefix
+	// OnPaid lets the host fulfil a paid order (unlock the course). It runs
+	// once per order however many times Ping++ reports the payment, and
+	// concurrent reports never run it twice at once. An error makes the
+	// report fail, so Ping++ delivers it again and OnPaid runs again; it
+	// should therefore be idempotent in the face of a crash between its
+	// success and the record of it.
+	OnPaid func(ctx context.Context, o order.Order, ch *pingxx.Charge) error
+	// OnAnomaly tells the host about a payment that needs a person: a double
+	// payment or a payment of a closed order to refund, an amount or
+	// currency mismatch, a payment for an unknown order. It runs after the
+	// anomaly is durably recorded, and may run again for the same Anomaly.ID
+	// when Ping++ redelivers.
+	OnAnomaly func(ctx context.Context, a order.Anomaly) error
+	// FulfilmentLease bounds how long a claim to run OnPaid blocks other
+	// reports of the same payment if its holder dies; default five minutes.
+	FulfilmentLease time.Duration
 	// Now is the clock; default time.Now.
 	Now func() time.Time
 	// Logger receives the causes of failures; default discards.
@@ -50,6 +69,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.LockTTL <= 0 {
 		c.LockTTL = time.Minute
+	}
+	if c.FulfilmentLease <= 0 {
+		c.FulfilmentLease = 5 * time.Minute
 	}
 	if c.Now == nil {
 		c.Now = time.Now

@@ -1,6 +1,7 @@
 package pay_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/yianpay/payorder/order"
 	"github.com/yianpay/payorder/pay"
+	"github.com/yianpay/payorder/pay/pingpptest"
 	"github.com/yianpay/payorder/pay/pingxx"
 )
 
@@ -70,6 +72,55 @@ func FuzzHandler(f *testing.F) {
 		}
 		if !json.Valid(w.Body.Bytes()) {
 			t.Fatalf("%q %q answered non-JSON %q", contentType, body, w.Body)
+		}
+	})
+}
+
+// FuzzWebhookHandler signs arbitrary payloads with the emulator's webhook key
+// and posts them: whatever a genuinely signed event holds, the receiver
+// must not panic, and answers only 200 (handled or ignored) or 400.
+func FuzzWebhookHandler(f *testing.F) {
+	for _, seed := range []string{
+		`{"id":"evt_1","object":"event","type":"charge.succeeded","livemode":false,"data":{"object":{"id":"ch_1","object":"charge","paid":true,"app":"app_1Gqj58ynP0mHeX1q","amount":9900,"currency":"cny","metadata":{"order_no":"` + seedOrderNo + `"}}}}`,
+		`{"id":"evt_2","type":"refund.succeeded","data":{"object":{"id":"re_1","object":"refund","status":"succeeded","succeed":true,"charge":"ch_1","amount":1}}}`,
+		`{"id":"evt_3","type":"charge.succeeded","data":{"object":[]}}`,
+		`{"id":"evt_4","type":"summary.daily.available","data":{"object":{}}}`,
+		`{"type":"charge.succeeded","data":null}`,
+		`[]`, `null`, `{`,
+	} {
+		f.Add([]byte(seed))
+	}
+	key, err := pingxx.ParsePrivateKey([]byte(pingpptest.WebhookPrivateKeyPEM))
+	if err != nil {
+		f.Fatal(err)
+	}
+	pub, err := pingxx.ParsePublicKey([]byte(pingpptest.WebhookPublicKeyPEM))
+	if err != nil {
+		f.Fatal(err)
+	}
+	store, err := order.NewMemStore(order.Order{No: seedOrderNo, Buyer: seedBuyer, Amount: 9900})
+	if err != nil {
+		f.Fatal(err)
+	}
+	svc, err := pay.New(pay.Config{AppID: pingpptest.DefaultAppID}, store, stubGateway{})
+	if err != nil {
+		f.Fatal(err)
+	}
+	h, err := pay.NewWebhookHandler(svc, pub)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, payload []byte) {
+		sig, err := pingxx.SignWebhook(key, payload)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := httptest.NewRequest(http.MethodPost, "/pay/webhook/", bytes.NewReader(payload))
+		r.Header.Set(pingxx.HeaderWebhookSignature, sig)
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Code != http.StatusOK && w.Code != http.StatusBadRequest {
+			t.Fatalf("%q answered %d %s", payload, w.Code, w.Body)
 		}
 	})
 }

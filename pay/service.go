@@ -27,6 +27,9 @@ type Service struct {
 	store OrderStore
 	gw    Gateway
 	locks keyedMutex
+	// livemode is the gateway's mode when it tells it: reports of the other
+	// mode are foreign.
+	livemode *bool
 
 	// unresolved remembers creates whose outcome stayed unknown and could not
 	// be looked up, so the next call for that order and channel looks again
@@ -40,7 +43,9 @@ type pendingCreate struct {
 	since         time.Time
 }
 
-// New returns a Service over store and gateway.
+// New returns a Service over store and gateway. When the gateway tells its
+// app id and mode (as *pingxx.Client does), webhooks of another app or mode
+// are ignored as foreign.
 func New(cfg Config, store OrderStore, gw Gateway) (*Service, error) {
 	if store == nil || gw == nil {
 		return nil, errors.New("pay: New needs a store and a gateway")
@@ -51,7 +56,15 @@ func New(cfg Config, store OrderStore, gw Gateway) (*Service, error) {
 			return nil, fmt.Errorf("pay: config: unknown channel %q", c)
 		}
 	}
-	return &Service{cfg: cfg, store: store, gw: gw, unresolved: make(map[string]pendingCreate)}, nil
+	s := &Service{cfg: cfg, store: store, gw: gw, unresolved: make(map[string]pendingCreate)}
+	if a, ok := gw.(interface{ AppID() string }); ok && s.cfg.AppID == "" {
+		s.cfg.AppID = a.AppID()
+	}
+	if m, ok := gw.(interface{ Livemode() bool }); ok {
+		live := m.Livemode()
+		s.livemode = &live
+	}
+	return s, nil
 }
 
 // PayOption tunes one PayForOrder call.
