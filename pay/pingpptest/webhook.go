@@ -261,6 +261,18 @@ func (e *Emulator) Event(id string) (Event, bool) {
 	return ev.Event, true
 }
 
+// EventJSON returns the event id encoded as it is delivered and retrieved
+// now, for tests that alter it and send it with DeliverRaw.
+func (e *Emulator) EventJSON(id string) ([]byte, bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	ev, ok := e.events[id]
+	if !ok {
+		return nil, false
+	}
+	return encodeJSON(ev.Event), true
+}
+
 // Events returns copies of every event, oldest first.
 func (e *Emulator) Events() []Event {
 	e.mu.Lock()

@@ -290,6 +290,10 @@ func TestManualDeliveries(t *testing.T) {
 	if diff := cmp.Diff([]string{evs[1].ID, evs[0].ID, evs[1].ID}, order); diff != "" {
 		t.Errorf("receiver order (-want +got):\n%s", diff)
 	}
+	raw, _ := srv.EventJSON(evs[0].ID)
+	if d, err := srv.DeliverRaw(ctx, raw, "bm90IGEgc2lnbmF0dXJl"); err != nil || d.Status != http.StatusBadRequest {
+		t.Errorf("event with a bad signature: %+v %v, want the receiver's 400", d, err)
+	}
 	if _, err := srv.Deliver(ctx, "evt_nope"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("Deliver unknown: %v, want ErrNotFound", err)
 	}
