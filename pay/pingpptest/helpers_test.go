@@ -75,7 +75,7 @@ func params(ch string, changes map[string]any) map[string]any {
 		"amount": 100, "currency": "cny", "client_ip": "127.0.0.1",
 		"subject": "课程", "body": "collection的使用",
 	}
-	if extra, ok := requiredExtra[ch]; ok {
+	if extra, ok := requiredExtra()[ch]; ok {
 		p["extra"] = maps.Clone(extra)
 	}
 	for k, v := range changes {
@@ -88,16 +88,18 @@ func params(ch string, changes map[string]any) map[string]any {
 	return p
 }
 
-// requiredExtra holds valid required extras per channel.
-var requiredExtra = map[string]map[string]any{
-	"alipay_wap":       {"success_url": "https://example.com/ok"},
-	"alipay_pc_direct": {"success_url": "https://example.com/ok"},
-	"wx_pub":           {"open_id": "our5huIOSuFF5FdojFMFNP5HNOmA"},
-	"wx_lite":          {"open_id": "our5huIOSuFF5FdojFMFNP5HNOmA"},
-	"wx_pub_qr":        {"product_id": "6lnhSExr3p"},
-	"upacp_wap":        {"result_url": "https://example.com/result"},
-	"upacp_pc":         {"result_url": "https://example.com/result"},
-	"qpay":             {"device": "ios"},
+// requiredExtra returns valid required extras per channel.
+func requiredExtra() map[string]map[string]any {
+	return map[string]map[string]any{
+		"alipay_wap":       {"success_url": "https://example.com/ok"},
+		"alipay_pc_direct": {"success_url": "https://example.com/ok"},
+		"wx_pub":           {"open_id": "our5huIOSuFF5FdojFMFNP5HNOmA"},
+		"wx_lite":          {"open_id": "our5huIOSuFF5FdojFMFNP5HNOmA"},
+		"wx_pub_qr":        {"product_id": "6lnhSExr3p"},
+		"upacp_wap":        {"result_url": "https://example.com/result"},
+		"upacp_pc":         {"result_url": "https://example.com/result"},
+		"qpay":             {"device": "ios"},
+	}
 }
 
 // create creates a charge and fails the test unless it is answered 200.
