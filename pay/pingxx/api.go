@@ -59,28 +59,26 @@ func (c *Client) createRequest(key string, body []byte, ch channel.Channel) *req
 // a non-2xx answer (HTTPStatus 404 for an unknown id), ErrMalformedResponse,
 // or a transport or context error, after retries.
 func (c *Client) RetrieveCharge(ctx context.Context, id string) (*Charge, error) {
-	if id == "" {
-		return nil, errors.New("pingxx: retrieve charge: empty id")
-	}
-	var ch Charge
-	if err := c.do(ctx, c.getRequest("/charges/"+url.PathEscape(id), nil), &ch); err != nil {
-		return nil, err
-	}
-	return &ch, nil
+	return retrieve[Charge](ctx, c, "/charges/", id)
 }
 
 // RetrieveEvent fetches an event (GET /v1/events/{id}), for re-checking a
 // webhook with Ping++ instead of, or besides, its signature. Errors as for
 // RetrieveCharge.
 func (c *Client) RetrieveEvent(ctx context.Context, id string) (*Event, error) {
+	return retrieve[Event](ctx, c, "/events/", id)
+}
+
+// retrieve GETs the object with id under prefix.
+func retrieve[T any](ctx context.Context, c *Client, prefix, id string) (*T, error) {
 	if id == "" {
-		return nil, errors.New("pingxx: retrieve event: empty id")
+		return nil, fmt.Errorf("pingxx: GET %s: empty id", prefix)
 	}
-	var ev Event
-	if err := c.do(ctx, c.getRequest("/events/"+url.PathEscape(id), nil), &ev); err != nil {
+	v := new(T)
+	if err := c.do(ctx, c.getRequest(prefix+url.PathEscape(id), nil), v); err != nil {
 		return nil, err
 	}
-	return &ev, nil
+	return v, nil
 }
 
 func (c *Client) getRequest(path string, query url.Values) *request {

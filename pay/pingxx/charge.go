@@ -195,24 +195,16 @@ type ChargeList struct {
 // UnmarshalJSON decodes a list object tolerantly; [] and null give an empty
 // list.
 func (l *ChargeList) UnmarshalJSON(data []byte) error {
-	f, err := decodeList("charge list", data)
-	if err != nil || f == nil {
-		return err
+	v, err := decodeList[Charge]("charge list", data)
+	if err == nil {
+		*l = ChargeList(v)
 	}
-	list := ChargeList{Object: f.str("object"), URL: f.str("url"), HasMore: f.bool("has_more")}
-	list.Data, err = decodeItems[Charge](f)
-	if err != nil {
-		return err
-	}
-	*l = list
-	return nil
+	return err
 }
 
 // MarshalJSON encodes the list in Ping++'s key order; each charge as it was
 // received.
-func (l ChargeList) MarshalJSON() ([]byte, error) {
-	return json.Marshal(listJSON[*Charge]{orDefault(l.Object, "list"), l.URL, l.HasMore, nonNil(l.Data)})
-}
+func (l ChargeList) MarshalJSON() ([]byte, error) { return encodeList(listJSON[*Charge](l)) }
 
 // Refund is a Ping++ refund object, decoded tolerantly; like Charge, it
 // marshals back to the JSON it was decoded from.
@@ -315,23 +307,15 @@ type RefundList struct {
 // UnmarshalJSON decodes a list object tolerantly; [] and null give an empty
 // list.
 func (l *RefundList) UnmarshalJSON(data []byte) error {
-	f, err := decodeList("refund list", data)
-	if err != nil || f == nil {
-		return err
+	v, err := decodeList[Refund]("refund list", data)
+	if err == nil {
+		*l = RefundList(v)
 	}
-	list := RefundList{Object: f.str("object"), URL: f.str("url"), HasMore: f.bool("has_more")}
-	list.Data, err = decodeItems[Refund](f)
-	if err != nil {
-		return err
-	}
-	*l = list
-	return nil
+	return err
 }
 
 // MarshalJSON encodes the list in Ping++'s key order.
-func (l RefundList) MarshalJSON() ([]byte, error) {
-	return json.Marshal(listJSON[*Refund]{orDefault(l.Object, "list"), l.URL, l.HasMore, nonNil(l.Data)})
-}
+func (l RefundList) MarshalJSON() ([]byte, error) { return encodeList(listJSON[*Refund](l)) }
 
 // listJSON is a list object in Ping++'s key order.
 type listJSON[T any] struct {
@@ -341,44 +325,46 @@ type listJSON[T any] struct {
 	Data    []T    `json:"data"`
 }
 
-// decodeList parses a list object; it returns nil fields for null and [].
-func decodeList(what string, data []byte) (*fields, error) {
+// decodeList decodes a list object whose data items are *T; null and []
+// give an empty list.
+func decodeList[T any, PT interface {
+	*T
+	json.Unmarshaler
+}](what string, data []byte) (listJSON[*T], error) {
 	data = bytes.TrimSpace(data)
 	if isNull(data) || isEmptyArray(data) {
-		return nil, nil
+		return listJSON[*T]{Data: []*T{}}, nil
 	}
 	f, err := decodeFields(what, data)
 	if err != nil {
-		return nil, err
+		return listJSON[*T]{}, err
 	}
-	return f, f.err
+	list := listJSON[*T]{Object: f.str("object"), URL: f.str("url"), HasMore: f.bool("has_more"), Data: []*T{}}
+	items, ok := f.raw("data")
+	if !ok || f.err != nil {
+		return list, f.err
+	}
+	var raws []json.RawMessage
+	if err := json.Unmarshal(items, &raws); err != nil {
+		f.fail("data", err)
+		return list, f.err
+	}
+	for _, raw := range raws {
+		item := new(T)
+		if err := PT(item).UnmarshalJSON(raw); err != nil {
+			f.fail("data", err)
+			return list, f.err
+		}
+		list.Data = append(list.Data, item)
+	}
+	return list, nil
 }
 
-// decodeItems decodes the "data" array of a list; each element is
-// decoded by *T's UnmarshalJSON.
-func decodeItems[T any, PT interface {
-	*T
-	json.Unmarshaler
-}](f *fields) ([]*T, error) {
-	v, ok := f.raw("data")
-	if !ok {
-		return []*T{}, nil
-	}
-	var items []json.RawMessage
-	if err := json.Unmarshal(v, &items); err != nil {
-		f.fail("data", err)
-		return nil, f.err
-	}
-	out := make([]*T, 0, len(items))
-	for _, it := range items {
-		item := new(T)
-		if err := PT(item).UnmarshalJSON(it); err != nil {
-			f.fail("data", err)
-			return nil, f.err
-		}
-		out = append(out, item)
-	}
-	return out, f.err
+// encodeList encodes a list with Ping++'s defaults for unset fields.
+func encodeList[T any](l listJSON[T]) ([]byte, error) {
+	l.Object = orDefault(l.Object, "list")
+	l.Data = nonNil(l.Data)
+	return json.Marshal(l)
 }
 
 func compact(raw []byte) ([]byte, error) {

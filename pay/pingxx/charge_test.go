@@ -301,3 +301,25 @@ func mustMarshal(v any) []byte {
 	}
 	return b
 }
+
+func FuzzChargeUnmarshal(f *testing.F) {
+	for _, b := range chargeSamples(f) {
+		f.Add(b)
+	}
+	f.Add([]byte(`{"id":"ch_1","extra":[],"app":{"id":"a"},"created":"1","refunds":[]}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var c Charge
+		if err := c.UnmarshalJSON(data); err != nil || c.raw == nil {
+			return
+		}
+		// Whatever decodes re-encodes to the same JSON, whitespace aside.
+		got, err := c.MarshalJSON()
+		if err != nil {
+			t.Fatalf("MarshalJSON: %v", err)
+		}
+		if want := compacted(t, data); string(got) != want {
+			t.Fatalf("re-encoded:\n got %s\nwant %s", got, want)
+		}
+		_, _ = c.TypedCredential()
+	})
+}

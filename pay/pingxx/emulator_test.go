@@ -455,3 +455,26 @@ func statusOf(err error) int {
 	}
 	return 0
 }
+
+// The client neither reads nor needs pingpp-go's globals: with every one of
+// them set to something broken, it still creates, signs and retrieves.
+func TestClientIgnoresPingppGoGlobals(t *testing.T) {
+	c, srv := emulator(t)
+	oldKey, oldPriv, oldLevel, oldLang := pingpp.Key, pingpp.AccountPrivateKey, pingpp.LogLevel, pingpp.AcceptLanguage
+	oldBackend := pingpp.GetBackend(pingpp.APIBackend)
+	t.Cleanup(func() {
+		pingpp.Key, pingpp.AccountPrivateKey, pingpp.LogLevel, pingpp.AcceptLanguage = oldKey, oldPriv, oldLevel, oldLang
+		pingpp.SetBackend(pingpp.APIBackend, oldBackend)
+	})
+	pingpp.Key = "sk_test_wrongwrongwrongwrongwron1"
+	pingpp.AccountPrivateKey = "not a key"
+	pingpp.AcceptLanguage = "xx"
+	pingpp.SetBackend(pingpp.APIBackend, &pingpp.ApiBackend{Type: pingpp.APIBackend, URL: "http://127.0.0.1:1/v1", HTTPClient: srv.Client()})
+	ch, err := c.CreateCharge(context.Background(), params(channel.Wx))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := (pcharge.Client{B: c.Backend(context.Background())}).Get(ch.ID); err != nil {
+		t.Fatalf("pingpp-go client on our Backend: %v", err)
+	}
+}

@@ -107,11 +107,8 @@ func (e *Event) Raw() json.RawMessage { return e.raw }
 // charge with an id, as in charge.succeeded events.
 func (e *Event) Charge() (*Charge, error) {
 	var ch Charge
-	if err := e.decodeObject("charge", &ch); err != nil {
+	if err := e.decodeObject("charge", &ch, func() (string, string) { return ch.ID, ch.Object }); err != nil {
 		return nil, err
-	}
-	if ch.Object != "charge" || ch.ID == "" {
-		return nil, fmt.Errorf("pingxx: event %s (%s): data.object is not a charge", e.ID, e.Type)
 	}
 	return &ch, nil
 }
@@ -120,21 +117,24 @@ func (e *Event) Charge() (*Charge, error) {
 // refund with an id, as in refund.succeeded events.
 func (e *Event) Refund() (*Refund, error) {
 	var rf Refund
-	if err := e.decodeObject("refund", &rf); err != nil {
+	if err := e.decodeObject("refund", &rf, func() (string, string) { return rf.ID, rf.Object }); err != nil {
 		return nil, err
-	}
-	if rf.Object != "refund" || rf.ID == "" {
-		return nil, fmt.Errorf("pingxx: event %s (%s): data.object is not a refund", e.ID, e.Type)
 	}
 	return &rf, nil
 }
 
-func (e *Event) decodeObject(what string, dst json.Unmarshaler) error {
+// decodeObject decodes data.object into dst and checks, through idObject,
+// that it is a what with an id.
+func (e *Event) decodeObject(what string, dst json.Unmarshaler, idObject func() (id, object string)) error {
 	if len(e.Data.Object) == 0 {
 		return fmt.Errorf("pingxx: event %s (%s): no data.object", e.ID, e.Type)
 	}
 	if err := dst.UnmarshalJSON(e.Data.Object); err != nil {
 		return fmt.Errorf("pingxx: event %s (%s): %s: %w", e.ID, e.Type, what, err)
+	}
+	id, object := idObject()
+	if object != what || id == "" {
+		return fmt.Errorf("pingxx: event %s (%s): data.object is not a %s", e.ID, e.Type, what)
 	}
 	return nil
 }
