@@ -1,0 +1,147 @@
+package postgres
+
+import (
+	"context"
+	crand "crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"time"
+)
+
+// Polling bounds of a waiting Lock: each wait is drawn from this range so
+// that waiters on different instances do not poll in step.
+const (
+	lockPollMin = 10 * time.Millisecond
+	lockPollMax = 50 * time.Millisecond
+	// unlockTimeout bounds the release of a lock, which has no context of
+	// its own; a release that fails leaves the lease to expire.
+	unlockTimeout = 5 * time.Second
+)
+
+// Lock implements pay.Locker with a lease row in payorder_locks: it blocks
+// until it holds the lock named key or ctx is done, and then returns
+// ctx.Err(). The lease lasts ttl by the database clock and is renewed every
+// ttl/3 until unlock is called, so a holder that waits long on Ping++ keeps
+// it; a holder that dies stops renewing and its lease lapses after at most
+// ttl. No connection or transaction is held between polls or while the lock
+// is held. unlock may be called more than once.
+//
+// A renewal can fail (the database unreachable for longer than ttl); the
+// lock may then pass to another holder, and the failure is logged.
+func (s *Store) Lock(ctx context.Context, key string, ttl time.Duration) (unlock func(), err error) {
+	if ttl < 3*time.Millisecond {
+		return nil, fmt.Errorf("postgres: lock %s: ttl %v is too short", key, ttl)
+	}
+	holder, err := newHolder()
+	if err != nil {
+		return nil, err
+	}
+	for {
+		ok, err := s.tryLock(ctx, key, holder, ttl)
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			if ok {
+				s.release(key, holder)
+			}
+			return nil, ctxErr
+		}
+		if err != nil {
+			return nil, fmt.Errorf("postgres: lock %s: %w", key, err)
+		}
+		if ok {
+			return s.hold(key, holder, ttl), nil
+		}
+		wait := time.NewTimer(lockPollMin + rand.N(lockPollMax-lockPollMin))
+		select {
+		case <-ctx.Done():
+			wait.Stop()
+			return nil, ctx.Err()
+		case <-wait.C:
+		}
+	}
+}
+
+// tryLock takes the lease on key for holder when no one else holds an
+// unexpired one, in one statement.
+func (s *Store) tryLock(ctx context.Context, key, holder string, ttl time.Duration) (bool, error) {
+	tag, err := s.pool.Exec(ctx, `INSERT INTO payorder_locks (key, holder, expires_at)
+		VALUES ($1, $2, now() + $3 * interval '1 microsecond')
+		ON CONFLICT (key) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+		WHERE payorder_locks.expires_at < now()`, key, holder, ttl.Microseconds())
+	if err != nil {
+		return false, err
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
+// hold renews the lease of holder on key every ttl/3 until the returned
+// unlock is called, which stops the renewal and deletes the lease.
+func (s *Store) hold(key, holder string, ttl time.Duration) func() {
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(ttl / 3)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+			}
+			s.renew(stop, key, holder, ttl)
+		}
+	}()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			close(stop)
+			<-done
+			s.release(key, holder)
+		})
+	}
+}
+
+// renew extends holder's lease on key by ttl from now, giving up when stop
+// closes or ttl passes.
+func (s *Store) renew(stop <-chan struct{}, key, holder string, ttl time.Duration) {
+	ctx, cancel := context.WithTimeout(context.Background(), ttl)
+	defer cancel()
+	go func() {
+		select {
+		case <-stop:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	tag, err := s.pool.Exec(ctx, `UPDATE payorder_locks SET expires_at = now() + $3 * interval '1 microsecond'
+		WHERE key = $1 AND holder = $2`, key, holder, ttl.Microseconds())
+	switch {
+	case errors.Is(err, context.Canceled):
+		// unlock stopped the renewal.
+	case err != nil:
+		s.log.Error("postgres: renewing lock lease", "key", key, "err", err)
+	case tag.RowsAffected() == 0:
+		s.log.Error("postgres: lock lease lost: it expired and another holder may have taken it", "key", key)
+	}
+}
+
+// release deletes holder's lease on key, if it is still holder's.
+func (s *Store) release(key, holder string) {
+	ctx, cancel := context.WithTimeout(context.Background(), unlockTimeout)
+	defer cancel()
+	if _, err := s.pool.Exec(ctx, `DELETE FROM payorder_locks WHERE key = $1 AND holder = $2`, key, holder); err != nil {
+		s.log.Error("postgres: releasing lock; it lapses by itself", "key", key, "err", err)
+	}
+}
+
+// newHolder returns a random holder id, unique to one Lock call.
+func newHolder() (string, error) {
+	b := make([]byte, 16)
+	if _, err := crand.Read(b); err != nil {
+		return "", fmt.Errorf("postgres: lock holder id: %w", err)
+	}
+	return hex.EncodeToString(b), nil
+}
