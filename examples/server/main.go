@@ -14,6 +14,7 @@ package main
 
 import (
 	"context"
+	"crypto/rsa"
 	"errors"
 	"flag"
 	"fmt"
@@ -26,6 +27,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/yianpay/payorder/order"
 	"github.com/yianpay/payorder/pay"
 	"github.com/yianpay/payorder/pay/pingpptest"
 	"github.com/yianpay/payorder/pay/pingxx"
@@ -40,9 +42,15 @@ func main() {
 	}
 }
 
-// run serves until ctx is done. ready, when not nil, receives the address the
-// endpoint listens on once it accepts connections.
-func run(ctx context.Context, args []string, getenv func(string) string, out io.Writer, ready func(addr string)) error {
+// addrs are where a running server can be reached.
+type addrs struct {
+	API      string // host:port of the endpoint
+	Emulator string // base URL of the embedded emulator; "" with real Ping++
+}
+
+// run serves until ctx is done. ready, when not nil, learns the addresses
+// once the endpoint accepts connections.
+func run(ctx context.Context, args []string, getenv func(string) string, out io.Writer, ready func(addrs)) error {
 	flags := flag.NewFlagSet("server", flag.ContinueOnError)
 	flags.SetOutput(out)
 	addr := flags.String("addr", "127.0.0.1:8000", "address of the endpoint")
@@ -52,7 +60,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	}
 	logger := slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: slog.LevelInfo}))
 
-	gw, closeGateway, err := gateway(getenv, *emulatorAddr, out)
+	l, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	defer l.Close()
+	webhookURL := "http://" + l.Addr().String() + "/pay/webhook/"
+	gw, emulatorURL, webhookKey, closeGateway, err := gateway(getenv, *emulatorAddr, webhookURL, out)
 	if err != nil {
 		return err
 	}
@@ -62,23 +76,39 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	if err != nil {
 		return err
 	}
-	svc, err := pay.New(pay.Config{AppID: gw.AppID(), Logger: logger}, store, gw)
+	svc, err := pay.New(pay.Config{
+		AppID:  gw.AppID(),
+		Logger: logger,
+		OnPaid: func(ctx context.Context, o order.Order, ch *pingxx.Charge) error {
+			logger.InfoContext(ctx, "order paid: unlock its courses here", "order_no", o.No, "buyer", o.Buyer, "charge_id", ch.ID, "channel", ch.Channel)
+			return nil
+		},
+		OnAnomaly: func(ctx context.Context, a order.Anomaly) error {
+			logger.ErrorContext(ctx, "payment anomaly: needs a person", "id", a.ID, "kind", a.Kind, "order_no", a.OrderNo, "detail", a.Detail)
+			return nil
+		},
+	}, store, gw)
 	if err != nil {
 		return err
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/pay/pay_for_order/", pay.NewHandler(svc, seedTokens))
-
-	l, err := net.Listen("tcp", *addr)
-	if err != nil {
-		return err
+	if webhookKey != nil {
+		wh, err := pay.NewWebhookHandler(svc, webhookKey)
+		if err != nil {
+			return err
+		}
+		mux.Handle("/pay/webhook/", wh)
+		fmt.Fprintf(out, "payorder: Ping++ webhooks at POST %s\n", webhookURL)
 	}
+	go reconcileEvery(ctx, time.Minute, svc, logger)
+
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	fmt.Fprintf(out, "payorder: PUT http://%s/pay/pay_for_order/\n", l.Addr())
 	fmt.Fprintf(out, "try:\n  curl -X PUT -H 'Authorization: Token %s' -d 'order_no=%s&channel=alipay' http://%s/pay/pay_for_order/\n",
 		seedToken, seedOrderNo, l.Addr())
 	if ready != nil {
-		ready(l.Addr().String())
+		ready(addrs{API: l.Addr().String(), Emulator: emulatorURL})
 	}
 
 	errc := make(chan error, 1)
@@ -100,36 +130,66 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	return nil
 }
 
-// gateway returns a Ping++ client for real Ping++ when PINGPP_SECRET_KEY is
-// set, and otherwise one for an emulator started on emulatorAddr.
-func gateway(getenv func(string) string, emulatorAddr string, out io.Writer) (*pingxx.Client, func(), error) {
+// gateway returns a Ping++ client and the public key webhooks are signed
+// with: real Ping++ when PINGPP_SECRET_KEY is set, otherwise an emulator
+// started on emulatorAddr that posts its webhooks to webhookURL.
+func gateway(getenv func(string) string, emulatorAddr, webhookURL string, out io.Writer) (c *pingxx.Client, emulatorURL string, webhookKey *rsa.PublicKey, closer func(), err error) {
 	if key := getenv("PINGPP_SECRET_KEY"); key != "" {
 		cfg := pingxx.Config{SecretKey: key, AppID: getenv("PINGPP_APP_ID"), BaseURL: getenv("PINGPP_API_BASE")}
 		if f := getenv("PINGPP_PRIVATE_KEY_FILE"); f != "" {
 			pem, err := os.ReadFile(f)
 			if err != nil {
-				return nil, nil, err
+				return nil, "", nil, nil, err
 			}
 			cfg.PrivateKeyPEM = pem
 		}
-		c, err := pingxx.NewClient(cfg)
-		if err != nil {
-			return nil, nil, err
+		if f := getenv("PINGPP_PUBLIC_KEY_FILE"); f != "" {
+			pem, err := os.ReadFile(f)
+			if err != nil {
+				return nil, "", nil, nil, err
+			}
+			if webhookKey, err = pingxx.ParsePublicKey(pem); err != nil {
+				return nil, "", nil, nil, err
+			}
 		}
-		fmt.Fprintf(out, "payorder: Ping++ at %s, app %s\n", orDefault(cfg.BaseURL, "https://api.pingxx.com/v1"), cfg.AppID)
-		return c, func() {}, nil
+		c, err = pingxx.NewClient(cfg)
+		if err != nil {
+			return nil, "", nil, nil, err
+		}
+		fmt.Fprintf(out, "payorder: Ping++ at %s, app %s\n", orDefault(cfg.BaseURL, pingxx.DefaultBaseURL), cfg.AppID)
+		if webhookKey == nil {
+			fmt.Fprintln(out, "payorder: PINGPP_PUBLIC_KEY_FILE not set: webhooks are not received, payments are found by reconciliation only")
+		}
+		return c, "", webhookKey, func() {}, nil
 	}
-	emu, err := pingpptest.Listen(pingpptest.Config{AppIDs: []string{seedAppID}}, emulatorAddr)
+	emu, err := pingpptest.Listen(pingpptest.Config{AppIDs: []string{seedAppID}, WebhookURL: webhookURL}, emulatorAddr)
 	if err != nil {
-		return nil, nil, fmt.Errorf("embedded Ping++ emulator: %w", err)
+		return nil, "", nil, nil, fmt.Errorf("embedded Ping++ emulator: %w", err)
 	}
-	c, err := pingxx.NewClient(pingxx.Config{SecretKey: pingpptest.DefaultSecretKey, AppID: seedAppID, BaseURL: emu.APIBase()})
+	c, err = pingxx.NewClient(pingxx.Config{SecretKey: pingpptest.DefaultSecretKey, AppID: seedAppID, BaseURL: emu.APIBase()})
 	if err != nil {
 		emu.Close()
-		return nil, nil, err
+		return nil, "", nil, nil, err
 	}
 	fmt.Fprintf(out, "payorder: embedded Ping++ emulator at %s (pay a charge: curl '%s/notify/charges/<ch id>?livemode=false')\n", emu.URL, emu.URL)
-	return c, emu.Close, nil
+	return c, emu.URL, emu.WebhookPublicKey(), emu.Close, nil
+}
+
+// reconcileEvery repairs lost webhooks: every interval it looks up, at
+// Ping++, the orders with charges that may have been paid.
+func reconcileEvery(ctx context.Context, interval time.Duration, svc *pay.Service, logger *slog.Logger) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := svc.Reconcile(ctx, time.Hour); err != nil {
+				logger.WarnContext(ctx, "reconcile", "err", err)
+			}
+		}
+	}
 }
 
 func orDefault(s, def string) string {

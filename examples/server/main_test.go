@@ -8,17 +8,19 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 )
 
-// start runs the server with env on free ports and returns its base URL.
-func start(t *testing.T, env map[string]string) string {
+// start runs the server with env on free ports and returns its addresses,
+// the endpoint's as a base URL.
+func start(t *testing.T, env map[string]string) addrs {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	addrc := make(chan string, 1)
+	addrc := make(chan addrs, 1)
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-emulator-addr", "127.0.0.1:0"},
-			func(k string) string { return env[k] }, io.Discard, func(addr string) { addrc <- addr })
+			func(k string) string { return env[k] }, io.Discard, func(a addrs) { addrc <- a })
 	}()
 	t.Cleanup(func() {
 		cancel()
@@ -27,12 +29,13 @@ func start(t *testing.T, env map[string]string) string {
 		}
 	})
 	select {
-	case addr := <-addrc:
-		return "http://" + addr
+	case a := <-addrc:
+		a.API = "http://" + a.API
+		return a
 	case err := <-done:
 		t.Fatalf("run ended early: %v", err)
 	}
-	return ""
+	return addrs{}
 }
 
 func putForm(t *testing.T, base, token, form string) map[string]any {
@@ -61,7 +64,7 @@ func putForm(t *testing.T, base, token, form string) map[string]any {
 // TestSeedCurl is the done-when of the endpoint: the seed's curl against the
 // embedded default.
 func TestSeedCurl(t *testing.T) {
-	base := start(t, nil)
+	base := start(t, nil).API
 	got := putForm(t, base, seedToken, "order_no="+seedOrderNo+"&channel=alipay")
 	ch, _ := got["ch"].(map[string]any)
 	if got["status"] != 0.0 || ch["order_no"] != seedOrderNo || ch["amount"] != 9900.0 || ch["channel"] != "alipay" {
@@ -95,11 +98,49 @@ func TestGarbagePingpp(t *testing.T) {
 		"PINGPP_SECRET_KEY": "sk_test_ibbTe5jLGCi5rzfH4OqPW9KC",
 		"PINGPP_APP_ID":     seedAppID,
 		"PINGPP_API_BASE":   garbage.URL + "/v1",
-	})
+	}).API
 	for range 2 {
 		got := putForm(t, base, seedToken, "order_no="+seedOrderNo+"&channel=alipay")
 		if got["status"] != -4.0 || got["message"] != "支付请求失败" {
 			t.Fatalf("got %v", got)
 		}
+	}
+}
+
+// TestPayByHand is the manual walk-through of the README: pay with the seed's
+// curl, pay the charge through the emulator's test-mode notify route, and
+// the same PUT then answers that the order is paid.
+func TestPayByHand(t *testing.T) {
+	a := start(t, nil)
+	got := putForm(t, a.API, seedToken, "order_no="+seedOrderNo+"&channel=alipay")
+	ch, _ := got["ch"].(map[string]any)
+	id, _ := ch["id"].(string)
+	if id == "" {
+		t.Fatalf("got %v", got)
+	}
+	res, err := http.Get(a.Emulator + "/notify/charges/" + id + "?livemode=false")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if string(body) != "success" {
+		t.Fatalf("notify answered %q", body)
+	}
+	// Ping++ delivers the webhook asynchronously: poll the endpoint, as a
+	// mobile client would, until it reports the payment or a deadline passes.
+	deadline := time.After(10 * time.Second)
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for got = putForm(t, a.API, seedToken, "order_no="+seedOrderNo+"&channel=alipay"); got["status"] != -3.0; {
+		select {
+		case <-deadline:
+			t.Fatalf("payment not seen within 10s: %v", got)
+		case <-tick.C:
+			got = putForm(t, a.API, seedToken, "order_no="+seedOrderNo+"&channel=alipay")
+		}
+	}
+	if got["status"] != -3.0 || got["message"] != "订单已支付" {
+		t.Fatalf("after paying: %v", got)
 	}
 }
