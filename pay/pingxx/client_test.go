@@ -844,7 +844,12 @@ func TestBackendRunsPingppGoClients(t *testing.T) {
 			t.Errorf("%s %s: not authenticated and signed by our client", r.Method, r.URI)
 		}
 	}
-	// The SDK's decoding of a pingpp type still cannot panic us.
+	// The SDK's decoding of a pingpp type still cannot panic us. (Its
+	// charge.Client logs the error through the std logger unless told not
+	// to, which only a global can do.)
+	oldLevel := pingpp.LogLevel
+	pingpp.LogLevel = 0
+	defer func() { pingpp.LogLevel = oldLevel }()
 	c2, _ := setup(t, func(w http.ResponseWriter, r *http.Request, n int) { answer(w, 200, `{"id":"ch_1","extra":[]}`) })
 	if _, err := (pcharge.Client{B: c2.Backend(ctx)}).Get("ch_1"); !errors.Is(err, ErrMalformedResponse) {
 		t.Errorf("pingpp.Charge with extra [] : err = %v, want ErrMalformedResponse", err)

@@ -70,17 +70,17 @@ func (c *Client) do(ctx context.Context, r *request, v any) error {
 			last = c.wrap(r, fmt.Errorf("not sent: %w", err), last)
 			break
 		}
-		start := c.now()
+		start, began := c.now(), time.Now()
 		res := c.send(ctx, r)
 		attempts++
 		if !res.unsent && firstSend.IsZero() {
 			firstSend = start
 		}
-		err, retry := c.judge(ctx, r, res, v)
+		retry, err := c.judge(ctx, r, res, v)
 		c.log.LogAttrs(ctx, slog.LevelDebug, "pingxx request",
 			slog.String("method", r.method), slog.String("path", r.path),
 			slog.Int("attempt", attempts), slog.Int("status", res.status),
-			slog.Duration("elapsed", c.now().Sub(start)), slog.Bool("ok", err == nil))
+			slog.Duration("elapsed", time.Since(began)), slog.Bool("ok", err == nil))
 		if err == nil {
 			return nil
 		}
@@ -127,23 +127,22 @@ func definite(res result) bool {
 
 // judge turns an attempt's result into an error (nil on success, decoding
 // into v) and says whether trying again is safe and useful.
-func (c *Client) judge(ctx context.Context, r *request, res result, v any) (err error, retry bool) {
+func (c *Client) judge(ctx context.Context, r *request, res result, v any) (retry bool, err error) {
 	canResend := r.kind != kindWrite || res.unsent
 	switch {
 	case res.err != nil:
-		err = fmt.Errorf("pingxx: %s %s: %w", r.method, r.path, res.err)
 		// A cancelled or expired context ends the call; a client timeout or a
 		// broken connection is worth another try.
-		return err, canResend && ctx.Err() == nil
+		return canResend && ctx.Err() == nil, fmt.Errorf("pingxx: %s %s: %w", r.method, r.path, res.err)
 	case res.status >= 200 && res.status < 300:
 		if err := decodeBody(res, v); err != nil {
-			return fmt.Errorf("pingxx: %s %s: %w", r.method, r.path, err), canResend
+			return canResend, fmt.Errorf("pingxx: %s %s: %w", r.method, r.path, err)
 		}
-		return nil, false
+		return false, nil
 	case res.status >= 500:
-		return parseError(res.status, res.body), canResend
+		return canResend, parseError(res.status, res.body)
 	}
-	return parseError(res.status, res.body), false
+	return false, parseError(res.status, res.body)
 }
 
 // send makes one attempt.
