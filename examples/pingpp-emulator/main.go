@@ -20,6 +20,7 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/yianpay/payorder/pay/pingpptest"
 )
@@ -37,6 +38,7 @@ func main() {
 type options struct {
 	addr, secretKey, appID, webhookURL, merchantKeyFile, webhookKeyOut string
 	retryScale                                                         float64
+	createLatency                                                      time.Duration
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -49,6 +51,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.webhookURL, "webhook-url", "", "URL that receives webhooks (none when empty)")
 	fs.StringVar(&o.merchantKeyFile, "merchant-public-key", "", "PEM file of the merchant's public key; when set, requests must be signed")
 	fs.Float64Var(&o.retryScale, "retry-scale", 1, "factor applied to Ping++'s webhook retry intervals (2m,10m,10m,1h,2h,6h,15h)")
+	fs.DurationVar(&o.createLatency, "create-latency", 0, "added to every POST /v1/charges after the charge is made, to play a slow Ping++")
 	fs.StringVar(&o.webhookKeyOut, "webhook-public-key-out", filepath.Join(os.TempDir(), "pingpp-emulator-webhook-public-key.pem"),
 		"file to write the webhook public key PEM to")
 	return o, fs.Parse(args)
@@ -77,6 +80,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer srv.Close()
+	if o.createLatency > 0 {
+		srv.Fail(pingpptest.Fault{Route: pingpptest.RouteCreateCharge, Kind: pingpptest.FaultLatency, Latency: o.createLatency, After: true})
+	}
 	pem := srv.WebhookPublicKeyPEM()
 	if err := os.WriteFile(o.webhookKeyOut, pem, 0o644); err != nil {
 		return err

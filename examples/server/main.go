@@ -24,6 +24,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -55,6 +56,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	flags.SetOutput(out)
 	addr := flags.String("addr", "127.0.0.1:8000", "address of the endpoint")
 	emulatorAddr := flags.String("emulator-addr", "127.0.0.1:8001", "address of the embedded Ping++ emulator")
+	emulatorURL := flags.String("emulator-url", "", "base URL of an external emulator (go run ./examples/pingpp-emulator) to use instead of the embedded one, so that several servers share it")
+	lockTTL := flags.Duration("lock-ttl", time.Minute, "how long a crashed instance's lock on an order outlives it (PostgreSQL)")
 	if err := flags.Parse(args); err != nil {
 		return err
 	}
@@ -66,19 +69,24 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	}
 	defer l.Close()
 	webhookURL := "http://" + l.Addr().String() + "/pay/webhook/"
-	gw, emulatorURL, webhookKey, closeGateway, err := gateway(getenv, *emulatorAddr, webhookURL, out)
+	gw, emuURL, webhookKey, closeGateway, err := gateway(getenv, *emulatorAddr, *emulatorURL, webhookURL, out)
 	if err != nil {
 		return err
 	}
 	defer closeGateway()
 
-	store, err := seedStore()
+	store, closeStore, err := openStore(ctx, getenv("DATABASE_URL"), out)
 	if err != nil {
 		return err
 	}
+	defer closeStore()
+	if err := seed(ctx, store); err != nil {
+		return err
+	}
 	svc, err := pay.New(pay.Config{
-		AppID:  gw.AppID(),
-		Logger: logger,
+		AppID:   gw.AppID(),
+		LockTTL: *lockTTL,
+		Logger:  logger,
 		OnPaid: func(ctx context.Context, o order.Order, ch *pingxx.Charge) error {
 			logger.InfoContext(ctx, "order paid: unlock its courses here", "order_no", o.No, "buyer", o.Buyer, "charge_id", ch.ID, "channel", ch.Channel)
 			return nil
@@ -108,7 +116,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	fmt.Fprintf(out, "try:\n  curl -X PUT -H 'Authorization: Token %s' -d 'order_no=%s&channel=alipay' http://%s/pay/pay_for_order/\n",
 		seedToken, seedOrderNo, l.Addr())
 	if ready != nil {
-		ready(addrs{API: l.Addr().String(), Emulator: emulatorURL})
+		ready(addrs{API: l.Addr().String(), Emulator: emuURL})
 	}
 
 	errc := make(chan error, 1)
@@ -131,9 +139,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 }
 
 // gateway returns a Ping++ client and the public key webhooks are signed
-// with: real Ping++ when PINGPP_SECRET_KEY is set, otherwise an emulator
-// started on emulatorAddr that posts its webhooks to webhookURL.
-func gateway(getenv func(string) string, emulatorAddr, webhookURL string, out io.Writer) (c *pingxx.Client, emulatorURL string, webhookKey *rsa.PublicKey, closer func(), err error) {
+// with: real Ping++ when PINGPP_SECRET_KEY is set; else the external emulator
+// at externalURL, when given; else an emulator started on emulatorAddr that
+// posts its webhooks to webhookURL.
+func gateway(getenv func(string) string, emulatorAddr, externalURL, webhookURL string, out io.Writer) (c *pingxx.Client, emulatorURL string, webhookKey *rsa.PublicKey, closer func(), err error) {
 	if key := getenv("PINGPP_SECRET_KEY"); key != "" {
 		cfg := pingxx.Config{SecretKey: key, AppID: getenv("PINGPP_APP_ID"), BaseURL: getenv("PINGPP_API_BASE")}
 		if f := getenv("PINGPP_PRIVATE_KEY_FILE"); f != "" {
@@ -161,6 +170,20 @@ func gateway(getenv func(string) string, emulatorAddr, webhookURL string, out io
 			fmt.Fprintln(out, "payorder: PINGPP_PUBLIC_KEY_FILE not set: webhooks are not received, payments are found by reconciliation only")
 		}
 		return c, "", webhookKey, func() {}, nil
+	}
+	if externalURL != "" {
+		// The standalone emulator signs webhooks with pingpptest's published key.
+		key, err := pingxx.ParsePublicKey([]byte(pingpptest.WebhookPublicKeyPEM))
+		if err != nil {
+			return nil, "", nil, nil, err
+		}
+		externalURL = strings.TrimSuffix(externalURL, "/")
+		c, err = pingxx.NewClient(pingxx.Config{SecretKey: pingpptest.DefaultSecretKey, AppID: seedAppID, BaseURL: externalURL + "/v1"})
+		if err != nil {
+			return nil, "", nil, nil, err
+		}
+		fmt.Fprintf(out, "payorder: external Ping++ emulator at %s (start it with -app-id %s -webhook-url %s)\n", externalURL, seedAppID, webhookURL)
+		return c, externalURL, key, func() {}, nil
 	}
 	emu, err := pingpptest.Listen(pingpptest.Config{AppIDs: []string{seedAppID}, WebhookURL: webhookURL}, emulatorAddr)
 	if err != nil {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"time"
 
@@ -28,9 +29,11 @@ var seedTokens = pay.StaticTokens{
 	otherToken: otherBuyer,
 }
 
-func seedStore() (*order.MemStore, error) {
+// seed loads the seed orders. An order that exists keeps its payment state,
+// so restarting the server, or starting several on one database, is safe.
+func seed(ctx context.Context, s store) error {
 	created := time.Now()
-	return order.NewMemStore(
+	for _, o := range []order.Order{
 		order.Order{
 			No: seedOrderNo, Buyer: seedBuyer, Amount: 9900, Currency: "cny",
 			Subject: "collection的使用", Body: seedOrderNo,
@@ -46,5 +49,10 @@ func seedStore() (*order.MemStore, error) {
 			Metadata:  map[string]any{"order_id": json.Number("2"), "buyer": otherBuyer, "order_no": otherOrderNo},
 			CreatedAt: created,
 		},
-	)
+	} {
+		if err := s.PutContext(ctx, o); err != nil {
+			return err
+		}
+	}
+	return nil
 }
