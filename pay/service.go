@@ -134,7 +134,11 @@ func (s *Service) PayForOrder(ctx context.Context, orderNo string, ch channel.Ch
 	if err != nil {
 		return nil, payorder.NewError(payorder.CodeInvalidChannel, "extra: "+err.Error(), nil)
 	}
-	if c, err := s.liveCharge(ctx, o, ch, extraKey); c != nil || err != nil {
+	charges, err := s.charges(ctx, o.No)
+	if err != nil {
+		return nil, err
+	}
+	if c, err := s.liveCharge(ctx, o, ch, extraKey, charges); c != nil || err != nil {
 		return c, err
 	}
 
@@ -151,15 +155,14 @@ func (s *Service) PayForOrder(ctx context.Context, orderNo string, ch channel.Ch
 		}
 		defer release()
 	}
-	// Another caller may have created the charge while this one waited; the
-	// order may have been paid meanwhile too.
-	if o, err = s.payableOrder(ctx, orderNo, req); err != nil {
+	// Another caller may have created the charge while this one waited.
+	if charges, err = s.charges(ctx, o.No); err != nil {
 		return nil, err
 	}
-	if c, err := s.liveCharge(ctx, o, ch, extraKey); c != nil || err != nil {
+	if c, err := s.liveCharge(ctx, o, ch, extraKey, charges); c != nil || err != nil {
 		return c, err
 	}
-	return s.createCharge(ctx, o, ch, req, extraKey)
+	return s.createCharge(ctx, o, ch, req, extraKey, charges)
 }
 
 // checkChannel returns ErrInvalidChannel unless ch is known, enabled and given
@@ -192,13 +195,18 @@ func (s *Service) payableOrder(ctx context.Context, no string, req payRequest) (
 	return o, nil
 }
 
-// liveCharge returns the order's charge on ch that can still be paid, made for
-// the order's current amount with the same extra; nil when there is none.
-func (s *Service) liveCharge(ctx context.Context, o order.Order, ch channel.Channel, extraKey string) (*pingxx.Charge, error) {
-	charges, err := s.store.Charges(ctx, o.No)
+func (s *Service) charges(ctx context.Context, no string) ([]order.Charge, error) {
+	charges, err := s.store.Charges(ctx, no)
 	if err != nil {
-		return nil, s.internal(ctx, "loading charges of order "+o.No, err)
+		return nil, s.internal(ctx, "loading charges of order "+no, err)
 	}
+	return charges, nil
+}
+
+// liveCharge returns, of the order's charges, the one on ch that can still
+// be paid, made for the order's current amount with the same extra; nil when
+// there is none.
+func (s *Service) liveCharge(ctx context.Context, o order.Order, ch channel.Channel, extraKey string, charges []order.Charge) (*pingxx.Charge, error) {
 	now := s.cfg.Now()
 	for i := len(charges) - 1; i >= 0; i-- {
 		c := charges[i]
@@ -215,12 +223,8 @@ func (s *Service) liveCharge(ctx context.Context, o order.Order, ch channel.Chan
 }
 
 // createCharge asks Ping++ for a new charge and records it. The caller holds
-// the lock for the order and channel.
-func (s *Service) createCharge(ctx context.Context, o order.Order, ch channel.Channel, req payRequest, extraKey string) (*pingxx.Charge, error) {
-	charges, err := s.store.Charges(ctx, o.No)
-	if err != nil {
-		return nil, s.internal(ctx, "loading charges of order "+o.No, err)
-	}
+// the lock for the order and channel, and passes the order's charges.
+func (s *Service) createCharge(ctx context.Context, o order.Order, ch channel.Channel, req payRequest, extraKey string, charges []order.Charge) (*pingxx.Charge, error) {
 	pingppNo := pingppOrderNo(o.No, ch, charges)
 	if err := ch.ValidateOrderNo(pingppNo); err != nil {
 		return nil, err

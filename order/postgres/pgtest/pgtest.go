@@ -1,0 +1,82 @@
+// Package pgtest gives tests a PostgreSQL schema of their own: created
+// fresh, migrated, selected by search_path, and dropped when the test ends,
+// so that tests never collide. The server comes from
+// PAYORDER_TEST_DATABASE_URL; without it the test is skipped with a message
+// naming the variable.
+package pgtest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"net/url"
+	"os"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/yianpay/payorder/order/postgres"
+)
+
+// EnvVar names the environment variable holding the test server's URL.
+const EnvVar = "PAYORDER_TEST_DATABASE_URL"
+
+// Schema creates and migrates a fresh schema, dropped when t ends, and
+// returns a pool configuration and a connection URL that select it.
+func Schema(t testing.TB) (*pgxpool.Config, string) {
+	t.Helper()
+	base := os.Getenv(EnvVar)
+	if base == "" {
+		t.Skip(EnvVar + " not set: set it to a PostgreSQL URL, e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable, to run the PostgreSQL tests")
+	}
+	cfg, err := pgxpool.ParseConfig(base)
+	if err != nil {
+		t.Fatalf("parsing %s: %v", EnvVar, err)
+	}
+	var b [8]byte
+	rand.Read(b[:])
+	schema := "payorder_test_" + hex.EncodeToString(b[:])
+	ident := pgx.Identifier{schema}.Sanitize()
+	exec(t, cfg, "CREATE SCHEMA "+ident)
+	t.Cleanup(func() { exec(t, cfg, "DROP SCHEMA "+ident+" CASCADE") })
+
+	cfg.ConnConfig.RuntimeParams["search_path"] = schema
+	pool := Pool(t, cfg)
+	if err := postgres.Migrate(context.Background(), pool); err != nil {
+		t.Fatalf("migrating %s: %v", schema, err)
+	}
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatalf("parsing %s: %v", EnvVar, err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return cfg, u.String()
+}
+
+// Pool opens a pool on cfg, closed when t ends (before its schema is
+// dropped: cleanups run last-registered first).
+func Pool(t testing.TB, cfg *pgxpool.Config) *pgxpool.Pool {
+	t.Helper()
+	pool, err := pgxpool.NewWithConfig(context.Background(), cfg.Copy())
+	if err != nil {
+		t.Fatalf("connecting: %v", err)
+	}
+	t.Cleanup(pool.Close)
+	return pool
+}
+
+func exec(t testing.TB, cfg *pgxpool.Config, sql string) {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.ConnectConfig(ctx, cfg.ConnConfig.Copy())
+	if err != nil {
+		t.Fatalf("connecting to %s: %v", EnvVar, err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, sql); err != nil {
+		t.Errorf("%s: %v", sql, err)
+	}
+}
