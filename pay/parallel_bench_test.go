@@ -34,9 +34,9 @@ func BenchmarkPayForOrderParallel(b *testing.B) {
 	}{
 		{"memstore", func(*testing.B) putStore { return memPut{&order.MemStore{}} }},
 		{"postgres", func(b *testing.B) putStore {
-			cfg, _ := pgtest.Schema(b)
-			cfg.MaxConns = callers
-			return postgres.New(pgtest.Pool(b, cfg), postgres.Config{})
+			db := pgtest.New(b)
+			db.Config.MaxConns = callers
+			return postgres.New(db.Pool(b), postgres.Config{})
 		}},
 	}
 	for _, st := range stores {

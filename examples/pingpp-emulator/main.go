@@ -11,10 +11,13 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -75,22 +78,36 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	srv, err := pingpptest.Listen(cfg, o.addr)
+	emu, err := pingpptest.New(cfg)
 	if err != nil {
 		return err
 	}
-	defer srv.Close()
+	defer emu.Close()
 	if o.createLatency > 0 {
-		srv.Fail(pingpptest.Fault{Route: pingpptest.RouteCreateCharge, Kind: pingpptest.FaultLatency, Latency: o.createLatency, After: true})
+		emu.Fail(pingpptest.Fault{Route: pingpptest.RouteCreateCharge, Kind: pingpptest.FaultLatency, Latency: o.createLatency, After: true})
 	}
-	pem := srv.WebhookPublicKeyPEM()
+	mux := http.NewServeMux()
+	mux.Handle("/", emu)
+	mux.HandleFunc("GET /_emulator/stats", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(emu.Stats())
+	})
+	l, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(l)
+	defer srv.Close()
+	baseURL := "http://" + l.Addr().String()
+	pem := emu.WebhookPublicKeyPEM()
 	if err := os.WriteFile(o.webhookKeyOut, pem, 0o644); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "Ping++ emulator listening\n  API base:     %s\n  secret keys:  %s\n  app ids:      %s\n",
-		srv.APIBase(), o.secretKey, o.appID)
-	fmt.Fprintf(stdout, "  webhook URL:  %s\n  pay a test charge: GET %s/notify/charges/{id}?livemode=false\n",
-		orNone(o.webhookURL), srv.URL)
+	fmt.Fprintf(stdout, "Ping++ emulator listening\n  API base:     %s/v1\n  secret keys:  %s\n  app ids:      %s\n",
+		baseURL, o.secretKey, o.appID)
+	fmt.Fprintf(stdout, "  webhook URL:  %s\n  pay a test charge: GET %s/notify/charges/{id}?livemode=false\n  counters:     GET %s/_emulator/stats\n",
+		orNone(o.webhookURL), baseURL, baseURL)
 	fmt.Fprintf(stdout, "  request signing: %v\n  webhook public key (written to %s):\n%s",
 		o.merchantKeyFile != "", o.webhookKeyOut, pem)
 	<-ctx.Done()

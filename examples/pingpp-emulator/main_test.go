@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"os"
@@ -44,6 +45,16 @@ func TestRunServesUntilCancelled(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 200 {
 		t.Errorf("GET charges: %d, want 200", resp.StatusCode)
+	}
+	resp, err = http.Get(strings.TrimSuffix(base, "/v1") + "/_emulator/stats")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stats pingpptest.Stats
+	err = json.NewDecoder(resp.Body).Decode(&stats)
+	resp.Body.Close()
+	if err != nil || stats.Requests != 1 {
+		t.Errorf("stats = %+v, %v; want the one request served", stats, err)
 	}
 	pem, err := os.ReadFile(keyFile)
 	if err != nil || strings.TrimSpace(string(pem)) != strings.TrimSpace(pingpptest.WebhookPublicKeyPEM) {

@@ -38,15 +38,26 @@ func start(t *testing.T, env map[string]string) addrs {
 	return addrs{}
 }
 
-func putForm(t *testing.T, base, token, form string) map[string]any {
-	t.Helper()
-	req, err := http.NewRequest(http.MethodPut, base+"/pay/pay_for_order/", strings.NewReader(form))
+// httpClient talks to the servers under test.
+var httpClient = &http.Client{Timeout: time.Minute}
+
+func newPut(base, token string, body io.Reader) (*http.Request, error) {
+	req, err := http.NewRequest(http.MethodPut, base+"/pay/pay_for_order/", body)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Authorization", "Token "+token)
-	res, err := http.DefaultTransport.RoundTrip(req)
+	return req, nil
+}
+
+func putForm(t *testing.T, base, token, form string) map[string]any {
+	t.Helper()
+	req, err := newPut(base, token, strings.NewReader(form))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := httpClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,19 +139,28 @@ func TestPayByHand(t *testing.T) {
 		t.Fatalf("notify answered %q", body)
 	}
 	// Ping++ delivers the webhook asynchronously: poll the endpoint, as a
-	// mobile client would, until it reports the payment or a deadline passes.
-	deadline := time.After(10 * time.Second)
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	for got = putForm(t, a.API, seedToken, "order_no="+seedOrderNo+"&channel=alipay"); got["status"] != -3.0; {
-		select {
-		case <-deadline:
-			t.Fatalf("payment not seen within 10s: %v", got)
-		case <-tick.C:
-			got = putForm(t, a.API, seedToken, "order_no="+seedOrderNo+"&channel=alipay")
-		}
-	}
+	// mobile client would, until it reports the payment.
+	eventually(t, 10*time.Second, func() bool {
+		got = putForm(t, a.API, seedToken, "order_no="+seedOrderNo+"&channel=alipay")
+		return got["status"] == -3.0
+	})
 	if got["status"] != -3.0 || got["message"] != "订单已支付" {
 		t.Fatalf("after paying: %v", got)
+	}
+}
+
+// eventually polls cond until it holds, failing t after timeout: for state
+// that another process changes in its own time.
+func eventually(t *testing.T, timeout time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.After(timeout)
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		select {
+		case <-deadline:
+			t.Fatalf("condition not met within %v", timeout)
+		case <-tick.C:
+		}
 	}
 }

@@ -28,6 +28,7 @@ const listWindow = 30 * 24 * time.Hour
 // UNCONFIRMED in Ping++'s documentation; the emulator answers 400
 // invalid_request_error with param "order_no".
 func (e *Emulator) createCharge(w http.ResponseWriter, r *http.Request, req *request) error {
+	e.chargeRequests.Add(1)
 	now := e.now()
 	p, err := e.parseCharge(req.body, now)
 	if err != nil {

@@ -170,8 +170,8 @@ func TestCreateChargeValidation(t *testing.T) {
 			}
 		})
 	}
-	if got := srv.Stats().ChargesCreated; got != 0 {
-		t.Errorf("ChargesCreated = %d after invalid requests, want 0", got)
+	if st := srv.Stats(); st.ChargesCreated != 0 || st.ChargeRequests != int64(len(tests)) {
+		t.Errorf("after %d invalid requests: ChargesCreated = %d, ChargeRequests = %d", len(tests), st.ChargesCreated, st.ChargeRequests)
 	}
 }
 

@@ -70,6 +70,10 @@ type Config struct {
 type Stats struct {
 	// Requests counts every request the emulator received, faults included.
 	Requests int64
+	// ChargeRequests counts the create requests that reached Ping++'s charge
+	// logic (authenticated and not answered by a fault first), whatever
+	// their outcome: how often a client asked for a charge.
+	ChargeRequests int64
 	// ChargesCreated counts new charges; a repeated order_no answered with
 	// an existing charge does not count.
 	ChargesCreated int64
@@ -100,15 +104,16 @@ type Emulator struct {
 	mux        *http.ServeMux
 
 	// done is closed by Close; ctx is cancelled with it.
-	done     chan struct{}
-	ctx      context.Context
-	cancel   context.CancelFunc
-	closing  sync.Once
-	workers  sync.WaitGroup
-	requests atomic.Int64
-	created  atomic.Int64
-	inFlight atomic.Int64
-	maxInFl  atomic.Int64
+	done           chan struct{}
+	ctx            context.Context
+	cancel         context.CancelFunc
+	closing        sync.Once
+	workers        sync.WaitGroup
+	requests       atomic.Int64
+	chargeRequests atomic.Int64
+	created        atomic.Int64
+	inFlight       atomic.Int64
+	maxInFl        atomic.Int64
 
 	mu         sync.Mutex
 	closed     bool
@@ -230,6 +235,7 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (e *Emulator) Stats() Stats {
 	return Stats{
 		Requests:       e.requests.Load(),
+		ChargeRequests: e.chargeRequests.Load(),
 		ChargesCreated: e.created.Load(),
 		InFlight:       e.inFlight.Load(),
 		MaxInFlight:    e.maxInFl.Load(),

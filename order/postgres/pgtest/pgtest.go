@@ -22,9 +22,17 @@ import (
 // EnvVar names the environment variable holding the test server's URL.
 const EnvVar = "PAYORDER_TEST_DATABASE_URL"
 
-// Schema creates and migrates a fresh schema, dropped when t ends, and
-// returns a pool configuration and a connection URL that select it.
-func Schema(t testing.TB) (*pgxpool.Config, string) {
+// DB is a migrated schema of one test.
+type DB struct {
+	// Config is a pool configuration whose search_path selects the schema;
+	// set MaxConns and the like before calling Pool.
+	Config *pgxpool.Config
+	// URL is a connection URL selecting the schema, for other processes.
+	URL string
+}
+
+// New creates and migrates a fresh schema, dropped when t ends.
+func New(t testing.TB) *DB {
 	t.Helper()
 	base := os.Getenv(EnvVar)
 	if base == "" {
@@ -41,11 +49,8 @@ func Schema(t testing.TB) (*pgxpool.Config, string) {
 	exec(t, cfg, "CREATE SCHEMA "+ident)
 	t.Cleanup(func() { exec(t, cfg, "DROP SCHEMA "+ident+" CASCADE") })
 
+	cfg = cfg.Copy()
 	cfg.ConnConfig.RuntimeParams["search_path"] = schema
-	pool := Pool(t, cfg)
-	if err := postgres.Migrate(context.Background(), pool); err != nil {
-		t.Fatalf("migrating %s: %v", schema, err)
-	}
 	u, err := url.Parse(base)
 	if err != nil {
 		t.Fatalf("parsing %s: %v", EnvVar, err)
@@ -53,19 +58,39 @@ func Schema(t testing.TB) (*pgxpool.Config, string) {
 	q := u.Query()
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
-	return cfg, u.String()
+	db := &DB{Config: cfg, URL: u.String()}
+	if err := postgres.Migrate(context.Background(), db.Pool(t)); err != nil {
+		t.Fatalf("migrating %s: %v", schema, err)
+	}
+	return db
 }
 
-// Pool opens a pool on cfg, closed when t ends (before its schema is
+// Pool opens a pool on the schema, closed when t ends (before the schema is
 // dropped: cleanups run last-registered first).
-func Pool(t testing.TB, cfg *pgxpool.Config) *pgxpool.Pool {
+func (db *DB) Pool(t testing.TB) *pgxpool.Pool {
 	t.Helper()
-	pool, err := pgxpool.NewWithConfig(context.Background(), cfg.Copy())
+	pool, err := pgxpool.NewWithConfig(context.Background(), db.Config.Copy())
 	if err != nil {
 		t.Fatalf("connecting: %v", err)
 	}
 	t.Cleanup(pool.Close)
 	return pool
+}
+
+// Count returns the number of rows of table in the schema.
+func (db *DB) Count(t testing.TB, table string) int {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.ConnectConfig(ctx, db.Config.ConnConfig.Copy())
+	if err != nil {
+		t.Fatalf("connecting: %v", err)
+	}
+	defer conn.Close(ctx)
+	var n int
+	if err := conn.QueryRow(ctx, "SELECT count(*) FROM "+pgx.Identifier{table}.Sanitize()).Scan(&n); err != nil {
+		t.Fatalf("counting %s: %v", table, err)
+	}
+	return n
 }
 
 func exec(t testing.TB, cfg *pgxpool.Config, sql string) {

@@ -1,0 +1,271 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/yianpay/payorder/order/postgres/pgtest"
+	"github.com/yianpay/payorder/pay/pingpptest"
+	"github.com/yianpay/payorder/pay/pingxx"
+)
+
+// These tests run the example server as separate processes on one
+// PostgreSQL database and one standalone emulator, as a deployment of
+// several instances would.
+
+// buildOnce builds the server and emulator programs once per test binary.
+var buildOnce = sync.OnceValues(func() (string, error) {
+	dir, err := os.MkdirTemp("", "payorder-bin-")
+	if err != nil {
+		return "", err
+	}
+	for name, pkg := range map[string]string{"server": ".", "pingpp-emulator": "../pingpp-emulator"} {
+		out, err := exec.Command("go", "build", "-o", filepath.Join(dir, name), pkg).CombinedOutput()
+		if err != nil {
+			return "", &buildError{pkg, string(out), err}
+		}
+	}
+	return dir, nil
+})
+
+type buildError struct {
+	pkg, out string
+	err      error
+}
+
+func (e *buildError) Error() string { return "go build " + e.pkg + ": " + e.err.Error() + "\n" + e.out }
+
+func binaries(t *testing.T) (server, emulator string) {
+	t.Helper()
+	dir, err := buildOnce()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return filepath.Join(dir, "server"), filepath.Join(dir, "pingpp-emulator")
+}
+
+// proc is a program started by a test; its output lines can be awaited.
+type proc struct {
+	cmd   *exec.Cmd
+	lines chan string
+}
+
+func startProc(t *testing.T, env []string, bin string, args ...string) *proc {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), env...)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = cmd.Stdout
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p := &proc{cmd: cmd, lines: make(chan string, 1000)}
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			select {
+			case p.lines <- sc.Text():
+			default: // nobody is waiting for more output
+			}
+		}
+		close(p.lines)
+	}()
+	t.Cleanup(func() {
+		cmd.Process.Signal(os.Interrupt)
+		cmd.Wait()
+	})
+	return p
+}
+
+// waitFor returns the rest of the first output line containing marker.
+func (p *proc) waitFor(t *testing.T, marker string) string {
+	t.Helper()
+	timeout := time.After(30 * time.Second)
+	for {
+		select {
+		case line, ok := <-p.lines:
+			if !ok {
+				t.Fatalf("%s exited before printing %q", p.cmd.Path, marker)
+			}
+			if _, rest, found := strings.Cut(line, marker); found {
+				return strings.TrimSpace(rest)
+			}
+		case <-timeout:
+			t.Fatalf("%s did not print %q within 30s", p.cmd.Path, marker)
+		}
+	}
+}
+
+// cluster is one emulator and a database shared by server instances.
+type cluster struct {
+	serverBin   string
+	emulatorURL string
+	databaseURL string
+	client      *pingxx.Client
+}
+
+func startCluster(t *testing.T, createLatency time.Duration) (*cluster, *pgtest.DB) {
+	t.Helper()
+	serverBin, emulatorBin := binaries(t)
+	db := pgtest.New(t)
+	emu := startProc(t, nil, emulatorBin, "-addr", "127.0.0.1:0", "-app-id", seedAppID,
+		"-create-latency", createLatency.String(), "-webhook-public-key-out", filepath.Join(t.TempDir(), "key.pem"))
+	apiBase := emu.waitFor(t, "API base:")
+	client, err := pingxx.NewClient(pingxx.Config{SecretKey: pingpptest.DefaultSecretKey, AppID: seedAppID, BaseURL: apiBase})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &cluster{serverBin: serverBin, emulatorURL: strings.TrimSuffix(apiBase, "/v1"), databaseURL: db.URL, client: client}, db
+}
+
+// startServer starts an instance and returns it with its endpoint's base URL.
+func (c *cluster) startServer(t *testing.T, args ...string) (*proc, string) {
+	t.Helper()
+	p := startProc(t, []string{"DATABASE_URL=" + c.databaseURL}, c.serverBin,
+		append([]string{"-addr", "127.0.0.1:0", "-emulator-url", c.emulatorURL}, args...)...)
+	endpoint := p.waitFor(t, "payorder: PUT ")
+	return p, strings.TrimSuffix(endpoint, "/pay/pay_for_order/")
+}
+
+// chargesAtPingpp lists the charges the emulator holds for the seed order.
+func (c *cluster) chargesAtPingpp(t *testing.T) []*pingxx.Charge {
+	t.Helper()
+	charges, err := c.client.FindCharges(context.Background(), seedOrderNo, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return charges
+}
+
+// TestInstancesCreateOneCharge fires concurrent PUTs for one order at three
+// instances: Ping++ makes one charge, and every answer carries it.
+func TestInstancesCreateOneCharge(t *testing.T) {
+	c, _ := startCluster(t, 300*time.Millisecond)
+	var bases []string
+	for range 3 {
+		_, base := c.startServer(t)
+		bases = append(bases, base)
+	}
+	const perInstance = 10
+	ids := make(chan string, 3*perInstance)
+	var wg sync.WaitGroup
+	for _, base := range bases {
+		for range perInstance {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				got := putForm(t, base, seedToken, "order_no="+seedOrderNo+"&channel=alipay")
+				ch, _ := got["ch"].(map[string]any)
+				id, _ := ch["id"].(string)
+				if got["status"] != 0.0 || id == "" {
+					t.Errorf("got %v", got)
+				}
+				ids <- id
+			}()
+		}
+	}
+	wg.Wait()
+	close(ids)
+	charges := c.chargesAtPingpp(t)
+	if len(charges) != 1 {
+		t.Fatalf("Ping++ holds %d charges for the order, want 1", len(charges))
+	}
+	// Ping++'s own idempotency would merge identical creates into one
+	// charge: the instances must not even have asked twice.
+	if st := c.stats(t); st.ChargeRequests != 1 {
+		t.Errorf("the instances sent %d create requests to Ping++, want 1", st.ChargeRequests)
+	}
+	n := 0
+	for id := range ids {
+		n++
+		if id != charges[0].ID {
+			t.Errorf("an answer carries %s, Ping++'s charge is %s", id, charges[0].ID)
+		}
+	}
+	if n != 3*perInstance {
+		t.Errorf("%d answers, want %d", n, 3*perInstance)
+	}
+}
+
+// TestKilledInstanceLeaseExpires kills an instance while it holds the lock
+// on an order and waits on Ping++; another instance proceeds once the lease
+// expires, and gets the charge the dead one created instead of a second.
+func TestKilledInstanceLeaseExpires(t *testing.T) {
+	const ttl = time.Second
+	c, db := startCluster(t, 3*time.Second)
+	a, baseA := c.startServer(t, "-lock-ttl", ttl.String())
+	_, baseB := c.startServer(t, "-lock-ttl", ttl.String())
+
+	go func() {
+		// The killed instance never answers; its client sees the connection drop.
+		putRaw(baseA, seedToken, strings.NewReader("order_no="+seedOrderNo+"&channel=alipay"))
+	}()
+	// Wait until A holds the lease and Ping++ has made the charge (the
+	// emulator answers 3 s later), then kill A without letting it clean up.
+	eventually(t, 20*time.Second, func() bool {
+		return db.Count(t, "payorder_locks") == 1 && len(c.chargesAtPingpp(t)) == 1
+	})
+	if err := a.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	killed := time.Now()
+
+	got := putForm(t, baseB, seedToken, "order_no="+seedOrderNo+"&channel=alipay")
+	ch, _ := got["ch"].(map[string]any)
+	if got["status"] != 0.0 {
+		t.Fatalf("instance B answered %v", got)
+	}
+	if waited := time.Since(killed); waited < ttl/2 {
+		t.Errorf("instance B answered %v after the kill: it did not wait for the lease", waited)
+	}
+	charges := c.chargesAtPingpp(t)
+	if len(charges) != 1 || ch["id"] != charges[0].ID {
+		t.Errorf("Ping++ holds %d charges; B answered %v", len(charges), ch["id"])
+	}
+	// A asked once and died; B, finding nothing recorded, asked once more
+	// and Ping++ answered with A's charge.
+	if st := c.stats(t); st.ChargeRequests != 2 || st.ChargesCreated != 1 {
+		t.Errorf("create requests %d, charges created %d; want 2 and 1", st.ChargeRequests, st.ChargesCreated)
+	}
+	if n := db.Count(t, "payorder_charges"); n != 1 {
+		t.Errorf("%d charges recorded, want 1", n)
+	}
+}
+
+// stats reads the standalone emulator's counters.
+func (c *cluster) stats(t *testing.T) pingpptest.Stats {
+	t.Helper()
+	res, err := httpClient.Get(c.emulatorURL + "/_emulator/stats")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var st pingpptest.Stats
+	if err := json.NewDecoder(res.Body).Decode(&st); err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// putRaw sends a PUT and ignores the outcome.
+func putRaw(base, token string, body io.Reader) {
+	req, err := newPut(base, token, body)
+	if err != nil {
+		return
+	}
+	if res, err := httpClient.Do(req); err == nil {
+		res.Body.Close()
+	}
+}
