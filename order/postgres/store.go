@@ -165,48 +165,76 @@ func (s *Store) AddCharge(ctx context.Context, c order.Charge) error {
 // so no other update of that order, in this process or another, runs in
 // between. When fn returns an error nothing is saved and that error is
 // returned as is. An unknown order returns an error wrapping
-// payorder.ErrOrderNotFound. fn may run while a row lock is held: it must
-// not wait on anything slow. The order returned is the one stored, with
-// times kept to the microsecond.
+// payorder.ErrOrderNotFound. fn runs while the order's row is locked: it
+// must not wait on anything slow. The order returned is the one stored,
+// with times kept to the microsecond.
 func (s *Store) UpdateOrder(ctx context.Context, no string, fn func(*order.Order) error) (order.Order, error) {
-	var (
-		updated order.Order
-		fnErr   error
-	)
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		row := tx.QueryRow(ctx, `SELECT `+orderColumns+` FROM payorder_orders WHERE no = $1 FOR UPDATE`, no)
-		o, err := scanOrder(row)
-		if err != nil {
-			return notFound(err, "order "+no)
-		}
-		if err := fn(&o); err != nil {
-			fnErr = err
-			return err
-		}
-		o.No = no
-		args, err := orderArgs(&o)
-		if err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `UPDATE payorder_orders SET
-			buyer = $2, amount = $3, currency = $4, subject = $5, body = $6, metadata = $7,
-			status = $8, created_at = $9, expires_at = $10, paid = $11, refunds = $12,
-			fulfilled_at = $13, fulfilment_lease_until = $14, updated_at = now()
-			WHERE no = $1`, args...); err != nil {
-			return fmt.Errorf("postgres: saving order %s: %w", no, err)
-		}
-		updated = o
-		return nil
-	})
-	switch {
-	case fnErr != nil:
-		return order.Order{}, fnErr
-	case err != nil && isAppError(err):
-		return order.Order{}, err
-	case err != nil:
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
 		return order.Order{}, fmt.Errorf("postgres: updating order %s: %w", no, err)
 	}
-	return updated, nil
+	// A connection released inside a transaction (when the rollback below
+	// fails) is closed by the pool, never reused.
+	defer conn.Release()
+	// Two round trips: BEGIN with the locking read, then the write with
+	// COMMIT, each pair pipelined, so the row stays locked for little more
+	// than one round trip plus fn.
+	var o order.Order
+	err = sendBatch(ctx, conn, func(b *pgx.Batch) {
+		b.Queue(`BEGIN`)
+		b.Queue(`SELECT `+orderColumns+` FROM payorder_orders WHERE no = $1 FOR UPDATE`, no).QueryRow(func(row pgx.Row) error {
+			var err error
+			o, err = scanOrder(row)
+			return err
+		})
+	})
+	if err == nil {
+		if err = fn(&o); err != nil {
+			rollback(conn)
+			return order.Order{}, err
+		}
+		o.No = no
+		var args []any
+		if args, err = orderArgs(&o); err == nil {
+			err = sendBatch(ctx, conn, func(b *pgx.Batch) {
+				b.Queue(`UPDATE payorder_orders SET
+					buyer = $2, amount = $3, currency = $4, subject = $5, body = $6, metadata = $7,
+					status = $8, created_at = $9, expires_at = $10, paid = $11, refunds = $12,
+					fulfilled_at = $13, fulfilment_lease_until = $14, updated_at = now()
+					WHERE no = $1`, args...)
+				b.Queue(`COMMIT`)
+			})
+		}
+	}
+	switch {
+	case err == nil:
+		return o, nil
+	case isAppError(err):
+		rollback(conn)
+		return order.Order{}, err
+	default:
+		rollback(conn)
+		return order.Order{}, notFound(err, "order "+no)
+	}
+}
+
+// sendBatch sends the queries queue adds in one round trip and reads every
+// result.
+func sendBatch(ctx context.Context, conn *pgxpool.Conn, queue func(*pgx.Batch)) error {
+	b := &pgx.Batch{}
+	queue(b)
+	return conn.SendBatch(ctx, b).Close()
+}
+
+// rollback ends the transaction open on conn, if any, so that the
+// connection can return to the pool.
+func rollback(conn *pgxpool.Conn) {
+	if conn.Conn().PgConn().TxStatus() == 'I' {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), unlockTimeout)
+	defer cancel()
+	conn.Exec(ctx, `ROLLBACK`) // on failure the pool closes the connection
 }
 
 // OrderByCharge returns the order a recorded charge belongs to, or an error
@@ -287,7 +315,7 @@ func notFound(err error, what string) error {
 	if errors.Is(err, pgx.ErrNoRows) {
 		return payorder.NewError(payorder.CodeOrderNotFound, what, nil)
 	}
-	return fmt.Errorf("postgres: loading %s: %w", what, err)
+	return fmt.Errorf("postgres: %s: %w", what, err)
 }
 
 // isAppError reports whether err is one of payorder's, to be returned as is.
