@@ -142,7 +142,7 @@ func (s *Service) PayForOrder(ctx context.Context, orderNo string, ch channel.Ch
 		return c, err
 	}
 
-	key := o.No + "/" + string(ch)
+	key := lockKey(o.No, ch)
 	unlock, err := s.locks.lock(ctx, key)
 	if err != nil {
 		return nil, payorder.NewError(payorder.CodePaymentFailed, "waiting for a concurrent payment of order "+o.No, err)
@@ -163,6 +163,16 @@ func (s *Service) PayForOrder(ctx context.Context, orderNo string, ch channel.Ch
 		return c, err
 	}
 	return s.createCharge(ctx, o, ch, req, extraKey, charges)
+}
+
+// lockKey names what a create must hold exclusively: the order and channel;
+// for WeChat the order and all its WeChat channels, which share one merchant
+// order number space (see pingppOrderNo).
+func lockKey(no string, ch channel.Channel) string {
+	if ch.IsWeChat() {
+		return no + "/wechat"
+	}
+	return no + "/" + string(ch)
 }
 
 // checkChannel returns ErrInvalidChannel unless ch is known, enabled and given
@@ -230,7 +240,7 @@ func (s *Service) createCharge(ctx context.Context, o order.Order, ch channel.Ch
 		return nil, err
 	}
 	params := s.chargeParams(o, ch, req, pingppNo)
-	key := o.No + "/" + string(ch)
+	key := lockKey(o.No, ch)
 
 	// A create that earlier ended with no answer may have made a charge: look first.
 	if p, ok := s.pending(key); ok {

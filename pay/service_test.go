@@ -242,3 +242,37 @@ func TestConfigRejectsUnknownChannel(t *testing.T) {
 var _ http.Handler = (*pay.Handler)(nil)
 var _ pay.OrderStore = (*order.MemStore)(nil)
 var _ pay.Gateway = (*pingxx.Client)(nil)
+
+// TestConcurrentWeChatChannelsGetDistinctOrderNos: wx and wx_pub share one
+// WeChat merchant number space, so concurrent charges on them must not send
+// the same order_no.
+func TestConcurrentWeChatChannelsGetDistinctOrderNos(t *testing.T) {
+	e := setup(t)
+	e.emu.Fail(pingpptest.Fault{Route: pingpptest.RouteCreateCharge, Kind: pingpptest.FaultLatency, Latency: 50 * time.Millisecond})
+	var wg sync.WaitGroup
+	orderNos := make(chan string, 2)
+	for _, call := range []struct {
+		ch   channel.Channel
+		opts []pay.PayOption
+	}{
+		{channel.Wx, nil},
+		{channel.WxPub, []pay.PayOption{pay.Extra(map[string]any{"open_id": "o7xEMsySBFG3MVHI"})}},
+	} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, err := e.svc.PayForOrder(context.Background(), seedOrderNo, call.ch, append(call.opts, pay.AsServer())...)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			orderNos <- c.OrderNo
+		}()
+	}
+	wg.Wait()
+	close(orderNos)
+	a, b := <-orderNos, <-orderNos
+	if a == b {
+		t.Errorf("wx and wx_pub both sent order_no %s", a)
+	}
+}
