@@ -42,9 +42,9 @@ func (s *Store) Lock(ctx context.Context, key string, ttl time.Duration) (unlock
 	for {
 		ok, err := s.tryLock(ctx, key, holder, ttl)
 		if ctxErr := ctx.Err(); ctxErr != nil {
-			if ok {
-				s.release(key, holder)
-			}
+			// The insert may have happened with its answer lost: give the
+			// lease back rather than leave it to lapse.
+			s.release(key, holder)
 			return nil, ctxErr
 		}
 		if err != nil {
@@ -91,7 +91,9 @@ func (s *Store) hold(key, holder string, ttl time.Duration) func() {
 				return
 			case <-tick.C:
 			}
-			s.renew(stop, key, holder, ttl)
+			if !s.renew(stop, key, holder, ttl) {
+				return
+			}
 		}
 	}()
 	var once sync.Once
@@ -105,8 +107,9 @@ func (s *Store) hold(key, holder string, ttl time.Duration) func() {
 }
 
 // renew extends holder's lease on key by ttl from now, giving up when stop
-// closes or ttl passes.
-func (s *Store) renew(stop <-chan struct{}, key, holder string, ttl time.Duration) {
+// closes or ttl passes. It reports whether renewing is still worth trying:
+// false once the lease belongs to another holder.
+func (s *Store) renew(stop <-chan struct{}, key, holder string, ttl time.Duration) bool {
 	ctx, cancel := context.WithTimeout(context.Background(), ttl)
 	defer cancel()
 	go func() {
@@ -125,7 +128,9 @@ func (s *Store) renew(stop <-chan struct{}, key, holder string, ttl time.Duratio
 		s.log.Error("postgres: renewing lock lease", "key", key, "err", err)
 	case tag.RowsAffected() == 0:
 		s.log.Error("postgres: lock lease lost: it expired and another holder may have taken it", "key", key)
+		return false
 	}
+	return true
 }
 
 // release deletes holder's lease on key, if it is still holder's.

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -321,5 +323,44 @@ func TestPayForOrderOnTwoInstancesCreatesOneCharge(t *testing.T) {
 	}
 	if n := counter.creates.Load(); n != 1 || len(distinct) != 1 || len(charges) != 1 {
 		t.Errorf("%d charge requests, %d distinct charges returned, %d recorded; want 1 each", n, len(distinct), len(charges))
+	}
+}
+
+// logRecords is a slog.Handler that hands each record's message to a channel.
+type logRecords chan string
+
+func (l logRecords) Enabled(context.Context, slog.Level) bool { return true }
+func (l logRecords) WithAttrs([]slog.Attr) slog.Handler       { return l }
+func (l logRecords) WithGroup(string) slog.Handler            { return l }
+func (l logRecords) Handle(_ context.Context, r slog.Record) error {
+	select {
+	case l <- r.Message:
+	default:
+	}
+	return nil
+}
+
+func TestLockLogsLostLease(t *testing.T) {
+	pool, _ := migratedPool(t)
+	logs := make(logRecords, 10)
+	s := instance{postgres.New(pool, postgres.Config{Logger: slog.New(logs)}), pool}
+	const key = "payorder:test:lost"
+	unlock := mustLock(t, s, key, 60*time.Millisecond)
+	defer unlock()
+	// Another holder took the lease (ours lapsed while the database was
+	// unreachable): the next renewal finds it gone and says so.
+	if _, err := s.pool.Exec(t.Context(), `UPDATE payorder_locks SET holder = 'other' WHERE key = $1`, key); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case msg := <-logs:
+		if !strings.Contains(msg, "lease lost") {
+			t.Errorf("logged %q, want a lost lease", msg)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no log of the lost lease")
+	}
+	if h := lockHolder(t, s, key); h != "other" {
+		t.Errorf("holder %q after the lease was lost, want other", h)
 	}
 }
