@@ -90,6 +90,18 @@ func (s *MemStore) Charges(ctx context.Context, no string) ([]Charge, error) {
 	return slices.Clone(e.charges), nil
 }
 
+// OrderWithCharges returns the order numbered no and its charges, read
+// together, or payorder.ErrOrderNotFound.
+func (s *MemStore) OrderWithCharges(ctx context.Context, no string) (Order, []Charge, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	e, ok := s.orders[no]
+	if !ok {
+		return Order{}, nil, payorder.NewError(payorder.CodeOrderNotFound, "order "+no, nil)
+	}
+	return e.order.clone(), slices.Clone(e.charges), nil
+}
+
 // AddCharge records c for its order. Recording a charge id twice is a no-op.
 func (s *MemStore) AddCharge(ctx context.Context, c Charge) error {
 	s.mu.Lock()

@@ -126,15 +126,11 @@ func (s *Service) PayForOrder(ctx context.Context, orderNo string, ch channel.Ch
 	if err := s.checkChannel(ch, req.extra); err != nil {
 		return nil, err
 	}
-	o, err := s.payableOrder(ctx, orderNo, req)
-	if err != nil {
-		return nil, err
-	}
 	extraKey, err := canonicalJSON(req.extra)
 	if err != nil {
 		return nil, payorder.NewError(payorder.CodeInvalidChannel, "extra: "+err.Error(), nil)
 	}
-	charges, err := s.charges(ctx, o.No)
+	o, charges, err := s.payableOrder(ctx, orderNo, req)
 	if err != nil {
 		return nil, err
 	}
@@ -187,22 +183,37 @@ func (s *Service) checkChannel(ch channel.Channel, extra map[string]any) error {
 	return ch.ValidateExtra(extra)
 }
 
-func (s *Service) payableOrder(ctx context.Context, no string, req payRequest) (order.Order, error) {
-	o, err := s.store.Order(ctx, no)
+// payableOrder loads order no and its charges, and checks that the caller
+// may pay it now.
+func (s *Service) payableOrder(ctx context.Context, no string, req payRequest) (order.Order, []order.Charge, error) {
+	o, charges, err := s.orderWithCharges(ctx, no)
 	if err != nil {
 		if errors.Is(err, payorder.ErrOrderNotFound) {
-			return order.Order{}, payorder.NewError(payorder.CodeOrderNotFound, "order "+no, nil)
+			return order.Order{}, nil, payorder.NewError(payorder.CodeOrderNotFound, "order "+no, nil)
 		}
-		return order.Order{}, s.internal(ctx, "loading order "+no, err)
+		return order.Order{}, nil, s.internal(ctx, "loading order "+no, err)
 	}
 	if !req.trusted && o.Buyer != req.buyer {
 		// Someone else's order answers exactly like a missing one.
-		return order.Order{}, payorder.NewError(payorder.CodeOrderNotFound, "order "+no, nil)
+		return order.Order{}, nil, payorder.NewError(payorder.CodeOrderNotFound, "order "+no, nil)
 	}
 	if err := o.Payable(s.cfg.Now()); err != nil {
-		return order.Order{}, err
+		return order.Order{}, nil, err
 	}
-	return o, nil
+	return o, charges, nil
+}
+
+// orderWithCharges reads an order and its charges, together when the store can.
+func (s *Service) orderWithCharges(ctx context.Context, no string) (order.Order, []order.Charge, error) {
+	if both, ok := s.store.(OrderWithCharges); ok {
+		return both.OrderWithCharges(ctx, no)
+	}
+	o, err := s.store.Order(ctx, no)
+	if err != nil {
+		return order.Order{}, nil, err
+	}
+	charges, err := s.store.Charges(ctx, no)
+	return o, charges, err
 }
 
 func (s *Service) charges(ctx context.Context, no string) ([]order.Charge, error) {

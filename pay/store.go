@@ -22,6 +22,15 @@ type OrderStore interface {
 	AddCharge(ctx context.Context, c order.Charge) error
 }
 
+// OrderWithCharges is an optional capability of an OrderStore: reading an
+// order and its charges together, in one round trip where the store is
+// remote. PayForOrder uses it when the store has it, and Order followed by
+// Charges otherwise.
+type OrderWithCharges interface {
+	// OrderWithCharges returns what Order and Charges would return for no.
+	OrderWithCharges(ctx context.Context, no string) (order.Order, []order.Charge, error)
+}
+
 // Locker is an optional capability of an OrderStore: exclusion across the
 // processes that share the store. When the store implements it, the Service
 // holds the lock named key while it checks for a live charge and creates one,

@@ -52,6 +52,7 @@ func Run(t *testing.T, newStore func(t testing.TB) Store) {
 	t.Run("OrderByCharge", func(t *testing.T) { testOrderByCharge(t, newStore(t)) })
 	t.Run("AnomaliesKeptOnce", func(t *testing.T) { testAnomalies(t, newStore(t)) })
 	t.Run("PendingCharges", func(t *testing.T) { testPendingCharges(t, newStore(t)) })
+	t.Run("OrderWithCharges", func(t *testing.T) { testOrderWithCharges(t, newStore(t)) })
 }
 
 // SampleOrder returns a valid unpaid order numbered no.
@@ -444,5 +445,41 @@ func testPendingCharges(t *testing.T, s Store) {
 	}
 	if diff := cmp.Diff([]string{"ch_live", "ch_ofpaid"}, ids, cmpopts.SortSlices(func(a, b string) bool { return a < b })); diff != "" {
 		t.Errorf("PendingCharges (-want +got):\n%s", diff)
+	}
+}
+
+// testOrderWithCharges checks the optional OrderWithCharges against Order
+// and Charges, when the store has it.
+func testOrderWithCharges(t *testing.T, s Store) {
+	both, ok := s.(interface {
+		OrderWithCharges(ctx context.Context, no string) (order.Order, []order.Charge, error)
+	})
+	if !ok {
+		t.Skip("the store does not implement OrderWithCharges")
+	}
+	o := SampleOrder("20261129000000000020")
+	mustPut(t, s, o)
+	if _, charges, err := both.OrderWithCharges(t.Context(), o.No); err != nil || len(charges) != 0 {
+		t.Fatalf("OrderWithCharges(no charges) = %v, %v", charges, err)
+	}
+	for _, id := range []string{"ch_first", "ch_second"} {
+		if err := s.AddCharge(t.Context(), SampleCharge(o.No, id, channel.Alipay)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	gotOrder, gotCharges, err := both.OrderWithCharges(t.Context(), o.No)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantOrder, _ := s.Order(t.Context(), o.No)
+	wantCharges, _ := s.Charges(t.Context(), o.No)
+	if diff := cmp.Diff(wantOrder, gotOrder, cmpOpts); diff != "" {
+		t.Errorf("order (-Order +OrderWithCharges):\n%s", diff)
+	}
+	if diff := cmp.Diff(wantCharges, gotCharges, cmpOpts); diff != "" {
+		t.Errorf("charges (-Charges +OrderWithCharges):\n%s", diff)
+	}
+	if _, _, err := both.OrderWithCharges(t.Context(), "nosuchorder1"); !errors.Is(err, payorder.ErrOrderNotFound) {
+		t.Errorf("OrderWithCharges(missing) = %v, want ErrOrderNotFound", err)
 	}
 }

@@ -137,6 +137,39 @@ func (s *Store) Charges(ctx context.Context, no string) ([]order.Charge, error) 
 	return charges, nil
 }
 
+// OrderWithCharges returns the order numbered no and its charges, oldest
+// recorded first, read in one round trip and one snapshot: what PayForOrder
+// reads on every call. An unknown order wraps payorder.ErrOrderNotFound.
+func (s *Store) OrderWithCharges(ctx context.Context, no string) (order.Order, []order.Charge, error) {
+	batch := &pgx.Batch{}
+	batch.Queue(`SELECT `+orderColumns+` FROM payorder_orders WHERE no = $1`, no)
+	batch.Queue(`SELECT `+chargeColumns+` FROM payorder_charges WHERE order_no = $1 ORDER BY seq`, no)
+	br := s.pool.SendBatch(ctx, batch)
+	defer br.Close()
+	o, err := scanOrder(br.QueryRow())
+	if err != nil {
+		return order.Order{}, nil, notFound(err, "order "+no)
+	}
+	rows, err := br.Query()
+	if err != nil {
+		return order.Order{}, nil, fmt.Errorf("postgres: charges of order %s: %w", no, err)
+	}
+	defer rows.Close()
+	var charges []order.Charge
+	for rows.Next() {
+		var id pgtype.Text
+		c, err := scanCharge(rows, &id)
+		if err != nil {
+			return order.Order{}, nil, fmt.Errorf("postgres: charges of order %s: %w", no, err)
+		}
+		charges = append(charges, c)
+	}
+	if err := rows.Err(); err != nil {
+		return order.Order{}, nil, fmt.Errorf("postgres: charges of order %s: %w", no, err)
+	}
+	return o, charges, nil
+}
+
 // AddCharge records c for its order, or returns an error wrapping
 // payorder.ErrOrderNotFound when the order does not exist. Recording a
 // charge id again is a no-op.

@@ -51,7 +51,12 @@ CREATE TABLE payorder_anomalies (
 	recorded_at timestamptz NOT NULL DEFAULT now()
 );
 
-CREATE TABLE payorder_locks (
+-- Leases of Store.Lock. Unlogged, so that taking and releasing one writes no
+-- WAL and waits for no fsync: a lease matters only while its holder waits on
+-- Ping++. A database crash empties the table; a holder still waiting then
+-- shares the order with the next caller, and both send Ping++ the same
+-- request, which Ping++'s idempotency window answers with one charge.
+CREATE UNLOGGED TABLE payorder_locks (
 	key        text PRIMARY KEY,
 	holder     text NOT NULL,
 	expires_at timestamptz NOT NULL
