@@ -144,21 +144,41 @@ func (s *Service) PayForOrder(ctx context.Context, orderNo string, ch channel.Ch
 		return nil, payorder.NewError(payorder.CodePaymentFailed, "waiting for a concurrent payment of order "+o.No, err)
 	}
 	defer unlock()
-	if l, ok := s.store.(Locker); ok {
-		release, err := l.Lock(ctx, "payorder:charge:"+key, s.cfg.LockTTL)
-		if err != nil {
-			return nil, s.internal(ctx, "locking order "+o.No, err)
-		}
-		defer release()
-	}
-	// Another caller may have created the charge while this one waited.
-	if charges, err = s.charges(ctx, o.No); err != nil {
+	// Another caller, here or in another process, may have created the
+	// charge while this one waited: read the charges again under the lock.
+	release, charges, err := s.lockAndReload(ctx, "payorder:charge:"+key, o.No)
+	if err != nil {
 		return nil, err
 	}
+	defer release()
 	if c, err := s.liveCharge(ctx, o, ch, extraKey, charges); c != nil || err != nil {
 		return c, err
 	}
 	return s.createCharge(ctx, o, ch, req, extraKey, charges)
+}
+
+// lockAndReload takes the cross-process lock named key when the store has
+// one, and reads order no's charges once it is held.
+func (s *Service) lockAndReload(ctx context.Context, key, no string) (unlock func(), charges []order.Charge, err error) {
+	switch l := s.store.(type) {
+	case ChargeLocker:
+		charges, unlock, err = l.LockCharges(ctx, key, s.cfg.LockTTL, no)
+		if err != nil {
+			return nil, nil, s.internal(ctx, "locking order "+no, err)
+		}
+		return unlock, charges, nil
+	case Locker:
+		if unlock, err = l.Lock(ctx, key, s.cfg.LockTTL); err != nil {
+			return nil, nil, s.internal(ctx, "locking order "+no, err)
+		}
+	default:
+		unlock = func() {}
+	}
+	if charges, err = s.charges(ctx, no); err != nil {
+		unlock()
+		return nil, nil, err
+	}
+	return unlock, charges, nil
 }
 
 // lockKey names what a create must hold exclusively: the order and channel;

@@ -42,6 +42,15 @@ type Locker interface {
 	Lock(ctx context.Context, key string, ttl time.Duration) (unlock func(), err error)
 }
 
+// ChargeLocker is an optional capability of a store that implements Locker:
+// taking the lock and reading the order's charges under it in one round
+// trip, which saves PayForOrder a round trip per new charge.
+type ChargeLocker interface {
+	// LockCharges is Lock(ctx, key, ttl) followed, once the lock is held, by
+	// Charges(ctx, no).
+	LockCharges(ctx context.Context, key string, ttl time.Duration, no string) (charges []order.Charge, unlock func(), err error)
+}
+
 // Gateway is what the Service needs of Ping++. *pingxx.Client implements it.
 type Gateway interface {
 	// CreateCharge asks Ping++ for a charge. An error wrapping

@@ -9,6 +9,10 @@ import (
 	"math/rand/v2"
 	"sync"
 	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/yianpay/payorder/order"
 )
 
 // Polling bounds of a waiting Lock: each wait is drawn from this range so
@@ -32,6 +36,32 @@ const (
 // A renewal can fail (the database unreachable for longer than ttl); the
 // lock may then pass to another holder, and the failure is logged.
 func (s *Store) Lock(ctx context.Context, key string, ttl time.Duration) (unlock func(), err error) {
+	return s.lock(ctx, key, ttl, nil, nil)
+}
+
+// LockCharges is Lock followed by Charges(no), in one round trip: the
+// charges are read in the statement after the one that took the lease, so
+// they include every charge recorded by earlier holders. Unlike Charges, an
+// unknown order gives no charges and no error.
+func (s *Store) LockCharges(ctx context.Context, key string, ttl time.Duration, no string) ([]order.Charge, func(), error) {
+	var charges []order.Charge
+	unlock, err := s.lock(ctx, key, ttl,
+		func(b *pgx.Batch) { b.Queue(selectChargesOf, no) },
+		func(br pgx.BatchResults) (err error) {
+			charges, err = scanCharges(br)
+			return err
+		})
+	if err != nil {
+		return nil, nil, err
+	}
+	return charges, unlock, nil
+}
+
+// lock takes the lease on key, polling until it is free or ctx ends. With
+// also and read, every attempt sends also's queries after the one that takes
+// the lease, in the same round trip, and read reads their answers once the
+// lease is taken.
+func (s *Store) lock(ctx context.Context, key string, ttl time.Duration, also func(*pgx.Batch), read func(pgx.BatchResults) error) (unlock func(), err error) {
 	if ttl < 3*time.Millisecond {
 		return nil, fmt.Errorf("postgres: lock %s: ttl %v is too short", key, ttl)
 	}
@@ -40,14 +70,17 @@ func (s *Store) Lock(ctx context.Context, key string, ttl time.Duration) (unlock
 		return nil, err
 	}
 	for {
-		ok, err := s.tryLock(ctx, key, holder, ttl)
+		ok, err := s.tryLock(ctx, key, holder, ttl, also, read)
 		if ctxErr := ctx.Err(); ctxErr != nil {
-			// The insert may have happened with its answer lost: give the
-			// lease back rather than leave it to lapse.
-			s.release(key, holder)
+			if ok {
+				s.release(key, holder)
+			}
 			return nil, ctxErr
 		}
 		if err != nil {
+			if ok {
+				s.release(key, holder)
+			}
 			return nil, fmt.Errorf("postgres: lock %s: %w", key, err)
 		}
 		if ok {
@@ -64,16 +97,29 @@ func (s *Store) Lock(ctx context.Context, key string, ttl time.Duration) (unlock
 }
 
 // tryLock takes the lease on key for holder when no one else holds an
-// unexpired one, in one statement.
-func (s *Store) tryLock(ctx context.Context, key, holder string, ttl time.Duration) (bool, error) {
-	tag, err := s.pool.Exec(ctx, `INSERT INTO payorder_locks (key, holder, expires_at)
+// unexpired one, in one statement, followed in the same round trip by
+// also's queries, whose answers read takes when the lease was taken.
+func (s *Store) tryLock(ctx context.Context, key, holder string, ttl time.Duration, also func(*pgx.Batch), read func(pgx.BatchResults) error) (bool, error) {
+	batch := &pgx.Batch{}
+	batch.Queue(`INSERT INTO payorder_locks (key, holder, expires_at)
 		VALUES ($1, $2, now() + $3 * interval '1 microsecond')
 		ON CONFLICT (key) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
 		WHERE payorder_locks.expires_at < now()`, key, holder, ttl.Microseconds())
-	if err != nil {
+	if also != nil {
+		also(batch)
+	}
+	br := s.pool.SendBatch(ctx, batch)
+	defer br.Close()
+	tag, err := br.Exec()
+	if err != nil || tag.RowsAffected() != 1 {
 		return false, err
 	}
-	return tag.RowsAffected() == 1, nil
+	if read != nil {
+		if err := read(br); err != nil {
+			return true, err
+		}
+	}
+	return true, br.Close()
 }
 
 // hold renews the lease of holder on key every ttl/3 until the returned

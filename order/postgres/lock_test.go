@@ -272,7 +272,23 @@ func (c *chargeCounter) RoundTrip(r *http.Request) (*http.Response, error) {
 // TestPayForOrderOnTwoInstancesCreatesOneCharge runs the Service of two
 // instances, each with its own pool and in-process locks, on one order at
 // once: the Locker must keep them to one Ping++ charge.
+// lockOnly hides the Store's combined calls (LockCharges,
+// OrderWithCharges), so that PayForOrder takes the plain Locker path.
+type lockOnly struct {
+	pay.PaymentStore
+	pay.Locker
+}
+
 func TestPayForOrderOnTwoInstancesCreatesOneCharge(t *testing.T) {
+	for name, wrap := range map[string]func(*postgres.Store) pay.OrderStore{
+		"LockCharges":     func(s *postgres.Store) pay.OrderStore { return s },
+		"LockThenCharges": func(s *postgres.Store) pay.OrderStore { return lockOnly{s, s} },
+	} {
+		t.Run(name, func(t *testing.T) { testPayForOrderOnTwoInstances(t, wrap) })
+	}
+}
+
+func testPayForOrderOnTwoInstances(t *testing.T, wrap func(*postgres.Store) pay.OrderStore) {
 	stores := twoInstances(t)
 	emu := pingpptest.NewServer(pingpptest.Config{})
 	t.Cleanup(emu.Close)
@@ -286,7 +302,7 @@ func TestPayForOrderOnTwoInstancesCreatesOneCharge(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if svcs[i], err = pay.New(pay.Config{}, s, client); err != nil {
+		if svcs[i], err = pay.New(pay.Config{}, wrap(s.Store), client); err != nil {
 			t.Fatal(err)
 		}
 	}

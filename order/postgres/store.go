@@ -143,31 +143,39 @@ func (s *Store) Charges(ctx context.Context, no string) ([]order.Charge, error) 
 func (s *Store) OrderWithCharges(ctx context.Context, no string) (order.Order, []order.Charge, error) {
 	batch := &pgx.Batch{}
 	batch.Queue(`SELECT `+orderColumns+` FROM payorder_orders WHERE no = $1`, no)
-	batch.Queue(`SELECT `+chargeColumns+` FROM payorder_charges WHERE order_no = $1 ORDER BY seq`, no)
+	batch.Queue(selectChargesOf, no)
 	br := s.pool.SendBatch(ctx, batch)
 	defer br.Close()
 	o, err := scanOrder(br.QueryRow())
 	if err != nil {
 		return order.Order{}, nil, notFound(err, "order "+no)
 	}
-	rows, err := br.Query()
+	charges, err := scanCharges(br)
 	if err != nil {
 		return order.Order{}, nil, fmt.Errorf("postgres: charges of order %s: %w", no, err)
+	}
+	return o, charges, nil
+}
+
+// selectChargesOf reads the charges of order $1, oldest recorded first.
+const selectChargesOf = `SELECT ` + chargeColumns + ` FROM payorder_charges WHERE order_no = $1 ORDER BY seq`
+
+// scanCharges reads the answer to the next query of br, selectChargesOf.
+func scanCharges(br pgx.BatchResults) ([]order.Charge, error) {
+	rows, err := br.Query()
+	if err != nil {
+		return nil, err
 	}
 	defer rows.Close()
 	var charges []order.Charge
 	for rows.Next() {
-		var id pgtype.Text
-		c, err := scanCharge(rows, &id)
+		c, err := scanCharge(rows, nil)
 		if err != nil {
-			return order.Order{}, nil, fmt.Errorf("postgres: charges of order %s: %w", no, err)
+			return nil, err
 		}
 		charges = append(charges, c)
 	}
-	if err := rows.Err(); err != nil {
-		return order.Order{}, nil, fmt.Errorf("postgres: charges of order %s: %w", no, err)
-	}
-	return o, charges, nil
+	return charges, rows.Err()
 }
 
 // AddCharge records c for its order, or returns an error wrapping

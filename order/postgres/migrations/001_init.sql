@@ -20,7 +20,7 @@ CREATE TABLE payorder_orders (
 );
 
 CREATE TABLE payorder_charges (
-	seq             bigint GENERATED ALWAYS AS IDENTITY UNIQUE, -- recording order
+	seq             bigint GENERATED ALWAYS AS IDENTITY,        -- recording order
 	id              text PRIMARY KEY,                           -- ch_…
 	order_no        text NOT NULL REFERENCES payorder_orders (no) ON UPDATE CASCADE,
 	pingpp_order_no text NOT NULL,
