@@ -41,8 +41,8 @@ func newInstance(t testing.TB) instance {
 // two processes sharing a database.
 func twoInstances(t testing.TB) [2]instance {
 	t.Helper()
-	pool, cfg := migratedPool(t)
-	other := newPool(t, cfg)
+	pool, db := migratedPool(t)
+	other := db.Pool(t)
 	return [2]instance{{postgres.New(pool, postgres.Config{}), pool}, {postgres.New(other, postgres.Config{}), other}}
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/yianpay/payorder/order/postgres"
+	"github.com/yianpay/payorder/order/postgres/pgtest"
 )
 
 var wantTables = []string{
@@ -17,7 +18,7 @@ var wantTables = []string{
 }
 
 func TestMigrateTwiceAppliesOnce(t *testing.T) {
-	pool := newPool(t, testSchema(t))
+	pool := pgtest.Empty(t).Pool(t)
 	for i := range 2 {
 		if err := postgres.Migrate(t.Context(), pool); err != nil {
 			t.Fatalf("Migrate #%d: %v", i+1, err)
@@ -27,10 +28,10 @@ func TestMigrateTwiceAppliesOnce(t *testing.T) {
 }
 
 func TestMigrateConcurrentlyAppliesOnce(t *testing.T) {
-	cfg := testSchema(t)
+	db := pgtest.Empty(t)
 	// Three pools stand for three processes starting at once; two goroutines
 	// share each pool.
-	pools := []*pgxpool.Pool{newPool(t, cfg), newPool(t, cfg), newPool(t, cfg)}
+	pools := []*pgxpool.Pool{db.Pool(t), db.Pool(t), db.Pool(t)}
 	var wg sync.WaitGroup
 	errs := make(chan error, 2*len(pools))
 	start := make(chan struct{})
@@ -54,13 +55,13 @@ func TestMigrateConcurrentlyAppliesOnce(t *testing.T) {
 }
 
 func TestMigrateCreatesTablesInSearchPathSchema(t *testing.T) {
-	cfg := testSchema(t)
-	pool := newPool(t, cfg)
+	db := pgtest.Empty(t)
+	pool := db.Pool(t)
 	if err := postgres.Migrate(t.Context(), pool); err != nil {
 		t.Fatal(err)
 	}
 	rows, err := pool.Query(t.Context(), `SELECT table_name::text FROM information_schema.tables
-		WHERE table_schema = $1 ORDER BY table_name`, cfg.ConnConfig.RuntimeParams["search_path"])
+		WHERE table_schema = $1 ORDER BY table_name`, db.Config.ConnConfig.RuntimeParams["search_path"])
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/yianpay/payorder"
 	"github.com/yianpay/payorder/order/postgres"
+	"github.com/yianpay/payorder/order/postgres/pgtest"
 	"github.com/yianpay/payorder/pay"
 )
 
@@ -43,12 +44,12 @@ INSERT INTO api_keys VALUES ('706a87288233ea2427cddb8a1bbce29369ac5073', 7), ('9
 `
 
 func TestVerifyToken(t *testing.T) {
-	cfg := testSchema(t)
-	pool := newPool(t, cfg)
+	db := pgtest.Empty(t)
+	pool := db.Pool(t)
 	if _, err := pool.Exec(t.Context(), djangoSchema); err != nil {
 		t.Fatal(err)
 	}
-	accounts := cfg.ConnConfig.RuntimeParams["search_path"] + "_accounts"
+	accounts := db.Config.ConnConfig.RuntimeParams["search_path"] + "_accounts"
 	t.Cleanup(func() { pool.Exec(context.Background(), `DROP SCHEMA IF EXISTS `+accounts+` CASCADE`) })
 	if _, err := pool.Exec(t.Context(), fmt.Sprintf(customSchema, accounts)); err != nil {
 		t.Fatal(err)
@@ -93,7 +94,7 @@ func TestVerifyToken(t *testing.T) {
 
 func TestVerifyTokenDatabaseFailureIsPlainError(t *testing.T) {
 	// The tables do not exist: a failure of the verifier, not of the token.
-	pool := newPool(t, testSchema(t))
+	pool := pgtest.Empty(t).Pool(t)
 	v, err := postgres.NewTokenVerifier(pool, postgres.TokenConfig{})
 	if err != nil {
 		t.Fatal(err)

@@ -34,6 +34,17 @@ type DB struct {
 // New creates and migrates a fresh schema, dropped when t ends.
 func New(t testing.TB) *DB {
 	t.Helper()
+	db := Empty(t)
+	if err := postgres.Migrate(context.Background(), db.Pool(t)); err != nil {
+		t.Fatalf("migrating: %v", err)
+	}
+	return db
+}
+
+// Empty creates a fresh schema without tables, dropped when t ends: for
+// tests of the migrations themselves.
+func Empty(t testing.TB) *DB {
+	t.Helper()
 	base := os.Getenv(EnvVar)
 	if base == "" {
 		t.Skip(EnvVar + " not set: set it to a PostgreSQL URL, e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable, to run the PostgreSQL tests")
@@ -58,11 +69,7 @@ func New(t testing.TB) *DB {
 	q := u.Query()
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
-	db := &DB{Config: cfg, URL: u.String()}
-	if err := postgres.Migrate(context.Background(), db.Pool(t)); err != nil {
-		t.Fatalf("migrating %s: %v", schema, err)
-	}
-	return db
+	return &DB{Config: cfg, URL: u.String()}
 }
 
 // Pool opens a pool on the schema, closed when t ends (before the schema is
