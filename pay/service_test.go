@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -275,4 +277,51 @@ func TestConcurrentWeChatChannelsGetDistinctOrderNos(t *testing.T) {
 	if a == b {
 		t.Errorf("wx and wx_pub both sent order_no %s", a)
 	}
+}
+
+// lockedStore is a MemStore that takes its cross-process lock from a function.
+type lockedStore struct {
+	*order.MemStore
+	pay.LockerFunc
+}
+
+func TestLockerIsHeldAroundTheCreate(t *testing.T) {
+	e := setup(t)
+	var keys []string
+	var held atomic.Bool
+	store := lockedStore{e.store, func(ctx context.Context, key string, ttl time.Duration) (func(), error) {
+		keys = append(keys, key)
+		held.Store(true)
+		return func() { held.Store(false) }, nil
+	}}
+	svc, err := pay.New(pay.Config{Now: e.clock.Now}, store, lockCheckingGateway{e.client, &held, t})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.PayForOrder(t.Context(), seedOrderNo, channel.Alipay, pay.AsServer()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.PayForOrder(t.Context(), seedOrderNo, channel.Alipay, pay.AsServer()); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"payorder:charge:" + seedOrderNo + "/alipay"}; !slices.Equal(keys, want) {
+		t.Errorf("locked %v, want %v (the reuse takes no lock)", keys, want)
+	}
+	if held.Load() {
+		t.Error("the lock was not released")
+	}
+}
+
+// lockCheckingGateway fails the test when a charge is created without the lock.
+type lockCheckingGateway struct {
+	pay.Gateway
+	held *atomic.Bool
+	t    *testing.T
+}
+
+func (g lockCheckingGateway) CreateCharge(ctx context.Context, p *pingxx.ChargeParams) (*pingxx.Charge, error) {
+	if !g.held.Load() {
+		g.t.Error("CreateCharge called without the store's lock")
+	}
+	return g.Gateway.CreateCharge(ctx, p)
 }

@@ -22,6 +22,15 @@ type OrderStore interface {
 	AddCharge(ctx context.Context, c order.Charge) error
 }
 
+// LockerFunc adapts a function to Locker, so that a store can take its lock
+// from elsewhere by embedding one: struct{ *MyStore; pay.LockerFunc }.
+type LockerFunc func(ctx context.Context, key string, ttl time.Duration) (unlock func(), err error)
+
+// Lock calls f.
+func (f LockerFunc) Lock(ctx context.Context, key string, ttl time.Duration) (func(), error) {
+	return f(ctx, key, ttl)
+}
+
 // OrderWithCharges is an optional capability of an OrderStore: reading an
 // order and its charges together, in one round trip where the store is
 // remote. PayForOrder uses it when the store has it, and Order followed by
