@@ -10,6 +10,10 @@ import (
 // Charge is the emulator's charge object. Its fields are declared in the order
 // Ping++ sends them (samples/charges/S1.json, S2.json), so encoding/json
 // writes the same key order; nullable values are pointers.
+//
+// It deliberately repeats the wire shape that pingxx.Charge encodes rather
+// than reuse pingxx's encoder: the emulator is the client's test oracle, and
+// one shared encoder would let a wrong key order or null pass both sides.
 type Charge struct {
 	ID             string          `json:"id"`
 	Object         string          `json:"object"`
