@@ -178,6 +178,9 @@ const (
 	// AnomalyUnknownOrder: a genuine payment or refund for an order the store
 	// does not know.
 	AnomalyUnknownOrder AnomalyKind = "unknown_order"
+	// AnomalyUnreadableEvent: a correctly signed webhook that is not an event
+	// payorder can read; kept whole for a person to look at.
+	AnomalyUnreadableEvent AnomalyKind = "unreadable_event"
 )
 
 // Anomaly is a payment event that could not simply be applied. It is kept

@@ -2,6 +2,8 @@ package pay
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"slices"
@@ -38,13 +40,13 @@ func (s *Service) HandleEvent(ctx context.Context, ev *pingxx.Event) error {
 	case EventChargeSucceeded:
 		c, err := ev.Charge()
 		if err != nil {
-			return s.malformed(ctx, ev, err)
+			return s.KeepUnreadable(ctx, ev.Raw(), err)
 		}
 		return s.applyPaidCharge(ctx, c, ev.ID, ev.Raw())
 	case EventRefundSucceeded:
 		r, err := ev.Refund()
 		if err != nil {
-			return s.malformed(ctx, ev, err)
+			return s.KeepUnreadable(ctx, ev.Raw(), err)
 		}
 		return s.applyRefund(ctx, r, ev)
 	}
@@ -52,11 +54,20 @@ func (s *Service) HandleEvent(ctx context.Context, ev *pingxx.Event) error {
 	return nil
 }
 
-// malformed logs a signed event whose object cannot be read. Ping++ would
-// send it again unchanged, so it is acknowledged; the log keeps it.
-func (s *Service) malformed(ctx context.Context, ev *pingxx.Event, err error) error {
-	s.cfg.Logger.ErrorContext(ctx, "pay: signed event with an unreadable object", "event_id", ev.ID, "type", ev.Type, "err", err, "event", string(ev.Raw()))
-	return nil
+// KeepUnreadable records a correctly signed webhook payload that cannot be
+// read as the event it claims to be, as an AnomalyUnreadableEvent holding the
+// payload, so that nothing Ping++ said is lost. Ping++ would send it again
+// unchanged, so once it is recorded the delivery may be acknowledged.
+func (s *Service) KeepUnreadable(ctx context.Context, payload []byte, cause error) error {
+	ps, err := s.paymentStore()
+	if err != nil {
+		return err
+	}
+	sum := sha256.Sum256(payload)
+	return s.anomaly(ctx, ps, order.Anomaly{
+		Kind: order.AnomalyUnreadableEvent, Event: payload,
+		Detail: "signed webhook that payorder cannot read: " + cause.Error(),
+	}, hex.EncodeToString(sum[:16]))
 }
 
 func (s *Service) paymentStore() (PaymentStore, error) {

@@ -17,10 +17,11 @@ import (
 //
 // It reads the raw body (at most 1 MiB), verifies X-Pingplusplus-Signature
 // with Ping++'s public key before decoding anything, and hands the event to
-// Service.HandleEvent. Answers: 200 once the event is durably handled; 400
-// for a missing or bad signature or a malformed event (nothing changes); 405
-// for other methods; 413 for an oversized body; 500 when handling failed,
-// so that Ping++ delivers the event again.
+// Service.HandleEvent. A signed payload that is not a readable event is
+// kept whole as an anomaly (Service.KeepUnreadable). Answers: 200 once the
+// event is durably handled; 400 for a missing or bad signature (nothing
+// changes); 405 for other methods; 413 for an oversized body; 500 when
+// handling failed, so that Ping++ delivers the event again.
 type WebhookHandler struct {
 	svc *Service
 	key *rsa.PublicKey
@@ -59,13 +60,19 @@ func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	// Header names are case-insensitive; Apache lower-cases them.
 	ev, err := pingxx.ParseEvent(body, r.Header.Get(pingxx.HeaderWebhookSignature), h.key)
-	if err != nil {
+	switch {
+	case errors.Is(err, pingxx.ErrMalformedEvent):
+		// Genuinely signed, yet not an event we can read: keep it.
+		err = h.svc.KeepUnreadable(r.Context(), body, err)
+	case err != nil:
 		h.log.WarnContext(r.Context(), "pay: webhook rejected", "err", err, "remote", r.RemoteAddr)
 		http.Error(w, webhookRejection(err), http.StatusBadRequest)
 		return
+	default:
+		err = h.svc.HandleEvent(r.Context(), ev)
 	}
-	if err := h.svc.HandleEvent(r.Context(), ev); err != nil {
-		h.log.ErrorContext(r.Context(), "pay: webhook not handled; Ping++ will deliver it again", "event_id", ev.ID, "type", ev.Type, "err", err)
+	if err != nil {
+		h.log.ErrorContext(r.Context(), "pay: webhook not handled; Ping++ will deliver it again", "err", err)
 		http.Error(w, "not handled, deliver again", http.StatusInternalServerError)
 		return
 	}
@@ -73,11 +80,8 @@ func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func webhookRejection(err error) string {
-	switch {
-	case errors.Is(err, pingxx.ErrNoSignature):
+	if errors.Is(err, pingxx.ErrNoSignature) {
 		return "missing signature"
-	case errors.Is(err, pingxx.ErrBadSignature):
-		return "bad signature"
 	}
-	return "malformed event"
+	return "bad signature"
 }

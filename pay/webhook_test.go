@@ -539,3 +539,31 @@ func TestWebhookHandlerHTTP(t *testing.T) {
 		t.Errorf("NewWebhookHandler over a store without payments = %v", err)
 	}
 }
+
+// TestWebhookUnreadableSignedEventIsKept: a payload Ping++ signed but that
+// payorder cannot read is kept whole, once, and acknowledged.
+func TestWebhookUnreadableSignedEventIsKept(t *testing.T) {
+	e := setupWebhooks(t, true)
+	for _, payload := range []string{
+		`not an event at all`,
+		`{"id":"evt_odd","object":"event","type":"charge.succeeded","data":{"object":{"id":"re_1","object":"refund"}}}`,
+	} {
+		sig, err := e.emu.SignWebhook([]byte(payload))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 2 {
+			d, err := e.emu.DeliverRaw(t.Context(), []byte(payload), sig)
+			if err != nil || !d.OK() {
+				t.Fatalf("delivering %q: %d %v", payload, d.Status, err)
+			}
+		}
+	}
+	got, err := e.svc.Anomalies(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0].Kind != order.AnomalyUnreadableEvent || string(got[0].Event) != "not an event at all" || got[1].Kind != order.AnomalyUnreadableEvent {
+		t.Errorf("anomalies = %+v, want the two payloads kept once each", got)
+	}
+}
