@@ -146,39 +146,69 @@ func (s *Service) PayForOrder(ctx context.Context, orderNo string, ch channel.Ch
 	defer unlock()
 	// Another caller, here or in another process, may have created the
 	// charge while this one waited: read the charges again under the lock.
-	release, charges, err := s.lockAndReload(ctx, "payorder:charge:"+key, o.No)
+	lock, charges, err := s.lockAndReload(ctx, "payorder:charge:"+key, o.No)
 	if err != nil {
 		return nil, err
 	}
-	defer release()
+	defer lock.release()
 	if c, err := s.liveCharge(ctx, o, ch, extraKey, charges); c != nil || err != nil {
 		return c, err
 	}
-	return s.createCharge(ctx, o, ch, req, extraKey, charges)
+	return s.createCharge(ctx, o, ch, req, extraKey, charges, lock)
+}
+
+// chargeLock is the cross-process exclusion around one charge's creation:
+// it ends by recording the new charge, or by release.
+type chargeLock struct {
+	done  func(ctx context.Context, c *order.Charge) error
+	ended bool
+}
+
+// record records c and releases the lock.
+func (l *chargeLock) record(ctx context.Context, c order.Charge) error {
+	l.ended = true
+	return l.done(ctx, &c)
+}
+
+// release releases the lock unless record did.
+func (l *chargeLock) release() {
+	if !l.ended {
+		l.ended = true
+		l.done(context.Background(), nil)
+	}
 }
 
 // lockAndReload takes the cross-process lock named key when the store has
 // one, and reads order no's charges once it is held.
-func (s *Service) lockAndReload(ctx context.Context, key, no string) (unlock func(), charges []order.Charge, err error) {
+func (s *Service) lockAndReload(ctx context.Context, key, no string) (*chargeLock, []order.Charge, error) {
+	var (
+		charges []order.Charge
+		unlock  = func() {}
+		err     error
+	)
 	switch l := s.store.(type) {
 	case ChargeLocker:
-		charges, unlock, err = l.LockCharges(ctx, key, s.cfg.LockTTL, no)
+		charges, done, err := l.LockCharges(ctx, key, s.cfg.LockTTL, no)
 		if err != nil {
 			return nil, nil, s.internal(ctx, "locking order "+no, err)
 		}
-		return unlock, charges, nil
+		return &chargeLock{done: done}, charges, nil
 	case Locker:
 		if unlock, err = l.Lock(ctx, key, s.cfg.LockTTL); err != nil {
 			return nil, nil, s.internal(ctx, "locking order "+no, err)
 		}
-	default:
-		unlock = func() {}
 	}
 	if charges, err = s.charges(ctx, no); err != nil {
 		unlock()
 		return nil, nil, err
 	}
-	return unlock, charges, nil
+	return &chargeLock{done: func(ctx context.Context, c *order.Charge) error {
+		defer unlock()
+		if c == nil {
+			return nil
+		}
+		return s.store.AddCharge(ctx, *c)
+	}}, charges, nil
 }
 
 // lockKey names what a create must hold exclusively: the order and channel;
@@ -265,7 +295,7 @@ func (s *Service) liveCharge(ctx context.Context, o order.Order, ch channel.Chan
 
 // createCharge asks Ping++ for a new charge and records it. The caller holds
 // the lock for the order and channel, and passes the order's charges.
-func (s *Service) createCharge(ctx context.Context, o order.Order, ch channel.Channel, req payRequest, extraKey string, charges []order.Charge) (*pingxx.Charge, error) {
+func (s *Service) createCharge(ctx context.Context, o order.Order, ch channel.Channel, req payRequest, extraKey string, charges []order.Charge, lock *chargeLock) (*pingxx.Charge, error) {
 	pingppNo := pingppOrderNo(o.No, ch, charges)
 	if err := ch.ValidateOrderNo(pingppNo); err != nil {
 		return nil, err
@@ -281,7 +311,7 @@ func (s *Service) createCharge(ctx context.Context, o order.Order, ch channel.Ch
 		}
 		s.resolve(key)
 		if found != nil {
-			return s.record(ctx, o, found, extraKey)
+			return s.record(ctx, lock, o, found, extraKey)
 		}
 	}
 
@@ -298,7 +328,7 @@ func (s *Service) createCharge(ctx context.Context, o order.Order, ch channel.Ch
 			s.cfg.Logger.WarnContext(ctx, "pay: charge outcome unknown", "order_no", o.No, "channel", ch, "err", err, "lookup_err", ferr)
 			return nil, payorder.NewError(payorder.CodePaymentFailed, "Ping++ did not answer the create for order "+o.No, err)
 		}
-		return s.record(lookupCtx, o, found, extraKey)
+		return s.record(lookupCtx, lock, o, found, extraKey)
 	}
 	if err != nil {
 		s.cfg.Logger.WarnContext(ctx, "pay: create charge failed", "order_no", o.No, "channel", ch, "err", err)
@@ -309,7 +339,7 @@ func (s *Service) createCharge(ctx context.Context, o order.Order, ch channel.Ch
 		return nil, payorder.NewError(payorder.CodePaymentFailed, "creating a charge for order "+o.No, err)
 	}
 	// Record even when the caller has gone: the charge exists at Ping++.
-	return s.record(context.WithoutCancel(ctx), o, charge, extraKey)
+	return s.record(context.WithoutCancel(ctx), lock, o, charge, extraKey)
 }
 
 func (s *Service) chargeParams(o order.Order, ch channel.Channel, req payRequest, pingppNo string) *pingxx.ChargeParams {
@@ -396,7 +426,8 @@ func matches(c *pingxx.Charge, p *pingxx.ChargeParams) error {
 	return nil
 }
 
-func (s *Service) record(ctx context.Context, o order.Order, c *pingxx.Charge, extraKey string) (*pingxx.Charge, error) {
+// record records a charge of order o and releases the lock held for it.
+func (s *Service) record(ctx context.Context, lock *chargeLock, o order.Order, c *pingxx.Charge, extraKey string) (*pingxx.Charge, error) {
 	rec := order.Charge{
 		ID:            c.ID,
 		OrderNo:       o.No,
@@ -411,7 +442,7 @@ func (s *Service) record(ctx context.Context, o order.Order, c *pingxx.Charge, e
 		ExpiresAt:     time.Unix(c.TimeExpire, 0),
 		JSON:          c.Raw(),
 	}
-	if err := s.store.AddCharge(ctx, rec); err != nil {
+	if err := lock.record(ctx, rec); err != nil {
 		return nil, s.internal(ctx, "recording charge "+c.ID+" of order "+o.No, err)
 	}
 	return c, nil

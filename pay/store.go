@@ -52,12 +52,15 @@ type Locker interface {
 }
 
 // ChargeLocker is an optional capability of a store that implements Locker:
-// taking the lock and reading the order's charges under it in one round
-// trip, which saves PayForOrder a round trip per new charge.
+// the lock around one charge's creation, with the order's charges read as
+// the lock is taken and the new charge recorded as it is released, each in
+// one round trip where the store is remote. PayForOrder prefers it to Lock.
 type ChargeLocker interface {
-	// LockCharges is Lock(ctx, key, ttl) followed, once the lock is held, by
-	// Charges(ctx, no).
-	LockCharges(ctx context.Context, key string, ttl time.Duration, no string) (charges []order.Charge, unlock func(), err error)
+	// LockCharges takes the lock named key, as Lock does, and then reads the
+	// charges of order no, as Charges does. done records c, unless it is nil,
+	// as AddCharge does, and releases the lock (also when recording fails).
+	// done is called exactly once.
+	LockCharges(ctx context.Context, key string, ttl time.Duration, no string) (charges []order.Charge, done func(ctx context.Context, c *order.Charge) error, err error)
 }
 
 // Gateway is what the Service needs of Ping++. *pingxx.Client implements it.

@@ -36,16 +36,28 @@ const (
 // A renewal can fail (the database unreachable for longer than ttl); the
 // lock may then pass to another holder, and the failure is logged.
 func (s *Store) Lock(ctx context.Context, key string, ttl time.Duration) (unlock func(), err error) {
-	return s.lock(ctx, key, ttl, nil, nil)
+	holder, stopRenewal, err := s.lock(ctx, key, ttl, nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			stopRenewal()
+			s.release(key, holder)
+		})
+	}, nil
 }
 
-// LockCharges is Lock followed by Charges(no), in one round trip: the
-// charges are read in the statement after the one that took the lease, so
-// they include every charge recorded by earlier holders. Unlike Charges, an
-// unknown order gives no charges and no error.
-func (s *Store) LockCharges(ctx context.Context, key string, ttl time.Duration, no string) ([]order.Charge, func(), error) {
+// LockCharges implements pay.ChargeLocker: Lock, and the charges of order no
+// read in the statement after the one that took the lease, in the same round
+// trip, so they include every charge recorded by earlier holders. done
+// records the new charge, if any, and deletes the lease in one transaction
+// and one round trip; if that fails, the lease is still released. Unlike
+// Charges, an unknown order gives no charges and no error.
+func (s *Store) LockCharges(ctx context.Context, key string, ttl time.Duration, no string) ([]order.Charge, func(context.Context, *order.Charge) error, error) {
 	var charges []order.Charge
-	unlock, err := s.lock(ctx, key, ttl,
+	holder, stopRenewal, err := s.lock(ctx, key, ttl,
 		func(b *pgx.Batch) { b.Queue(selectChargesOf, no) },
 		func(br pgx.BatchResults) (err error) {
 			charges, err = scanCharges(br)
@@ -54,20 +66,37 @@ func (s *Store) LockCharges(ctx context.Context, key string, ttl time.Duration, 
 	if err != nil {
 		return nil, nil, err
 	}
-	return charges, unlock, nil
+	var once sync.Once
+	done := func(ctx context.Context, c *order.Charge) (err error) {
+		once.Do(func() {
+			stopRenewal()
+			if c == nil {
+				s.release(key, holder)
+				return
+			}
+			batch := &pgx.Batch{}
+			batch.Queue(insertCharge, chargeArgs(*c)...)
+			batch.Queue(deleteLease, key, holder)
+			if err = s.pool.SendBatch(ctx, batch).Close(); err != nil {
+				s.release(key, holder)
+				err = addChargeError(*c, err)
+			}
+		})
+		return err
+	}
+	return charges, done, nil
 }
 
 // lock takes the lease on key, polling until it is free or ctx ends. With
 // also and read, every attempt sends also's queries after the one that takes
 // the lease, in the same round trip, and read reads their answers once the
 // lease is taken.
-func (s *Store) lock(ctx context.Context, key string, ttl time.Duration, also func(*pgx.Batch), read func(pgx.BatchResults) error) (unlock func(), err error) {
+func (s *Store) lock(ctx context.Context, key string, ttl time.Duration, also func(*pgx.Batch), read func(pgx.BatchResults) error) (holder string, stopRenewal func(), err error) {
 	if ttl < 3*time.Millisecond {
-		return nil, fmt.Errorf("postgres: lock %s: ttl %v is too short", key, ttl)
+		return "", nil, fmt.Errorf("postgres: lock %s: ttl %v is too short", key, ttl)
 	}
-	holder, err := newHolder()
-	if err != nil {
-		return nil, err
+	if holder, err = newHolder(); err != nil {
+		return "", nil, err
 	}
 	for {
 		ok, err := s.tryLock(ctx, key, holder, ttl, also, read)
@@ -75,22 +104,22 @@ func (s *Store) lock(ctx context.Context, key string, ttl time.Duration, also fu
 			if ok {
 				s.release(key, holder)
 			}
-			return nil, ctxErr
+			return "", nil, ctxErr
 		}
 		if err != nil {
 			if ok {
 				s.release(key, holder)
 			}
-			return nil, fmt.Errorf("postgres: lock %s: %w", key, err)
+			return "", nil, fmt.Errorf("postgres: lock %s: %w", key, err)
 		}
 		if ok {
-			return s.hold(key, holder, ttl), nil
+			return holder, s.renewUntilStopped(key, holder, ttl), nil
 		}
 		wait := time.NewTimer(lockPollMin + rand.N(lockPollMax-lockPollMin))
 		select {
 		case <-ctx.Done():
 			wait.Stop()
-			return nil, ctx.Err()
+			return "", nil, ctx.Err()
 		case <-wait.C:
 		}
 	}
@@ -122,10 +151,10 @@ func (s *Store) tryLock(ctx context.Context, key, holder string, ttl time.Durati
 	return true, br.Close()
 }
 
-// hold renews the lease of holder on key every ttl/3 until the returned
-// unlock is called, which stops the renewal and deletes the lease.
-func (s *Store) hold(key, holder string, ttl time.Duration) func() {
-	stop := make(chan struct{})
+// renewUntilStopped renews the lease of holder on key every ttl/3 until the
+// returned stop is called; stop returns once renewal has ended.
+func (s *Store) renewUntilStopped(key, holder string, ttl time.Duration) (stop func()) {
+	stopc := make(chan struct{})
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -133,22 +162,18 @@ func (s *Store) hold(key, holder string, ttl time.Duration) func() {
 		defer tick.Stop()
 		for {
 			select {
-			case <-stop:
+			case <-stopc:
 				return
 			case <-tick.C:
 			}
-			if !s.renew(stop, key, holder, ttl) {
+			if !s.renew(stopc, key, holder, ttl) {
 				return
 			}
 		}
 	}()
-	var once sync.Once
 	return func() {
-		once.Do(func() {
-			close(stop)
-			<-done
-			s.release(key, holder)
-		})
+		close(stopc)
+		<-done
 	}
 }
 
@@ -179,11 +204,14 @@ func (s *Store) renew(stop <-chan struct{}, key, holder string, ttl time.Duratio
 	return true
 }
 
+// deleteLease deletes a lease if it is still its holder's.
+const deleteLease = `DELETE FROM payorder_locks WHERE key = $1 AND holder = $2`
+
 // release deletes holder's lease on key, if it is still holder's.
 func (s *Store) release(key, holder string) {
 	ctx, cancel := context.WithTimeout(context.Background(), unlockTimeout)
 	defer cancel()
-	if _, err := s.pool.Exec(ctx, `DELETE FROM payorder_locks WHERE key = $1 AND holder = $2`, key, holder); err != nil {
+	if _, err := s.pool.Exec(ctx, deleteLease, key, holder); err != nil {
 		s.log.Error("postgres: releasing lock; it lapses by itself", "key", key, "err", err)
 	}
 }

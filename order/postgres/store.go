@@ -182,15 +182,27 @@ func scanCharges(br pgx.BatchResults) ([]order.Charge, error) {
 // payorder.ErrOrderNotFound when the order does not exist. Recording a
 // charge id again is a no-op.
 func (s *Store) AddCharge(ctx context.Context, c order.Charge) error {
+	_, err := s.pool.Exec(ctx, insertCharge, chargeArgs(c)...)
+	return addChargeError(c, err)
+}
+
+// insertCharge records a charge, once per id.
+const insertCharge = `INSERT INTO payorder_charges (` + chargeColumns + `)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+	ON CONFLICT (id) DO NOTHING`
+
+// chargeArgs are insertCharge's arguments for c.
+func chargeArgs(c order.Charge) []any {
 	raw := []byte(c.JSON)
 	if raw == nil {
 		raw = []byte{}
 	}
-	_, err := s.pool.Exec(ctx, `INSERT INTO payorder_charges (`+chargeColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-		ON CONFLICT (id) DO NOTHING`,
-		c.ID, c.OrderNo, c.PingppOrderNo, string(c.Channel), c.Amount, c.Currency, c.ExtraKey,
-		c.AppID, c.Livemode, nullTime(c.CreatedAt), nullTime(c.ExpiresAt), raw)
+	return []any{c.ID, c.OrderNo, c.PingppOrderNo, string(c.Channel), c.Amount, c.Currency, c.ExtraKey,
+		c.AppID, c.Livemode, nullTime(c.CreatedAt), nullTime(c.ExpiresAt), raw}
+}
+
+// addChargeError converts the error of insertCharge for c.
+func addChargeError(c order.Charge, err error) error {
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) && pgErr.Code == "23503" { // foreign_key_violation
 		return payorder.NewError(payorder.CodeOrderNotFound, "order "+c.OrderNo, nil)
