@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/yianpay/payorder"
 	"github.com/yianpay/payorder/channel"
 	"github.com/yianpay/payorder/order"
 	"github.com/yianpay/payorder/order/ordertest"
@@ -378,5 +379,56 @@ func TestLockLogsLostLease(t *testing.T) {
 	}
 	if h := lockHolder(t, s, key); h != "other" {
 		t.Errorf("holder %q after the lease was lost, want other", h)
+	}
+}
+
+func TestLockChargesReadsUnderTheLockAndRecordsOnRelease(t *testing.T) {
+	stores := twoInstances(t)
+	o := ordertest.SampleOrder("20261129000000000102")
+	if err := stores[0].PutContext(t.Context(), o); err != nil {
+		t.Fatal(err)
+	}
+	const key = "payorder:test:charges"
+	charges, done, err := stores[0].LockCharges(t.Context(), key, time.Minute, o.No)
+	if err != nil || len(charges) != 0 {
+		t.Fatalf("first LockCharges: %v, %v", charges, err)
+	}
+	// A second instance waits, and then sees the charge the first recorded.
+	second := make(chan []order.Charge, 1)
+	go func() {
+		charges, done, err := stores[1].LockCharges(context.Background(), key, time.Minute, o.No)
+		if err != nil {
+			t.Error(err)
+			second <- nil
+			return
+		}
+		second <- charges
+		done(context.Background(), nil)
+	}()
+	c := ordertest.SampleCharge(o.No, "ch_lockcharges0000000000001", channel.Alipay)
+	if err := done(t.Context(), &c); err != nil {
+		t.Fatal(err)
+	}
+	if got := <-second; len(got) != 1 || got[0].ID != c.ID {
+		t.Errorf("the second holder read %v, want the charge recorded on release", got)
+	}
+	if h := lockHolder(t, stores[0], key); h != "" {
+		t.Errorf("lease left behind, held by %q", h)
+	}
+}
+
+func TestLockChargesReleasesWhenRecordingFails(t *testing.T) {
+	s := twoInstances(t)[0]
+	const key = "payorder:test:fail"
+	_, done, err := s.LockCharges(t.Context(), key, time.Minute, "nosuchorder1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := ordertest.SampleCharge("nosuchorder1", "ch_orphan", channel.Alipay)
+	if err := done(t.Context(), &c); !errors.Is(err, payorder.ErrOrderNotFound) {
+		t.Errorf("recording a charge of an unknown order = %v, want ErrOrderNotFound", err)
+	}
+	if h := lockHolder(t, s, key); h != "" {
+		t.Errorf("a failed record kept the lease, held by %q", h)
 	}
 }
