@@ -402,8 +402,8 @@ func TestLockChargesReadsUnderTheLockAndRecordsOnRelease(t *testing.T) {
 			second <- nil
 			return
 		}
-		second <- charges
 		done(context.Background(), nil)
+		second <- charges
 	}()
 	c := ordertest.SampleCharge(o.No, "ch_lockcharges0000000000001", channel.Alipay)
 	if err := done(t.Context(), &c); err != nil {
