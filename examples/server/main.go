@@ -109,7 +109,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 		mux.Handle("/pay/webhook/", wh)
 		fmt.Fprintf(out, "payorder: Ping++ webhooks at POST %s\n", webhookURL)
 	}
-	go reconcileEvery(ctx, time.Minute, svc, logger)
+	reconcileCtx, stopReconcile := context.WithCancel(ctx)
+	reconciled := make(chan struct{})
+	go func() {
+		defer close(reconciled)
+		reconcileEvery(reconcileCtx, time.Minute, svc, logger)
+	}()
+	defer func() { stopReconcile(); <-reconciled }() // before the store closes
 
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	fmt.Fprintf(out, "payorder: PUT http://%s/pay/pay_for_order/\n", l.Addr())
