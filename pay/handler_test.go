@@ -2,9 +2,12 @@ package pay_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"mime/multipart"
 	"net/http"
+	"net/http/httptest"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -245,6 +248,51 @@ func TestKeepsServingWhenPingppFails(t *testing.T) {
 			charges, err := e.client.FindCharges(t.Context(), no, time.Time{})
 			if err != nil || len(charges) != 1 {
 				t.Errorf("Ping++ holds %d charges for the order (%v), want 1", len(charges), err)
+			}
+		})
+	}
+}
+
+// TestClientIP checks the address sent to Ping++ as client_ip: forwarding
+// headers count only from trusted proxies.
+func TestClientIP(t *testing.T) {
+	e := setup(t, func(c *pay.Config, _ *pingpptest.Config) {
+		c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}
+	})
+	tests := []struct {
+		name, remote string
+		header       http.Header
+		want         string
+	}{
+		{"Direct", "203.0.113.7:5000", nil, "203.0.113.7"},
+		{"UntrustedPeerForwarding", "203.0.113.7:5000", http.Header{"X-Forwarded-For": {"198.51.100.1"}}, "203.0.113.7"},
+		{"TrustedProxy", "10.1.2.3:5000", http.Header{"X-Forwarded-For": {"198.51.100.1, 10.0.0.9"}}, "198.51.100.1"},
+		{"TrustedProxySpoofedLeft", "10.1.2.3:5000", http.Header{"X-Forwarded-For": {"1.1.1.1, 198.51.100.1"}}, "198.51.100.1"},
+		{"TrustedProxyRealIP", "10.1.2.3:5000", http.Header{"X-Real-Ip": {"198.51.100.2"}}, "198.51.100.2"},
+		{"TrustedProxyNoHeader", "10.1.2.3:5000", nil, "10.1.2.3"},
+		{"IPv6", "[2001:db8::1]:5000", nil, "2001:db8::1"},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			no := fmt.Sprintf("6000000000000000%04d", i)
+			if err := e.store.Put(order.Order{No: no, Buyer: seedBuyer, Amount: 100}); err != nil {
+				t.Fatal(err)
+			}
+			r := httptest.NewRequest(http.MethodPut, "/pay/pay_for_order/", strings.NewReader("order_no="+no+"&channel=alipay"))
+			r.RemoteAddr = tt.remote
+			for k, v := range tt.header {
+				r.Header[k] = v
+			}
+			r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			r.Header.Set("Authorization", "Token "+seedToken)
+			w := httptest.NewRecorder()
+			e.handler.ServeHTTP(w, r)
+			var res struct{ Ch json.RawMessage }
+			if err := json.Unmarshal(w.Body.Bytes(), &res); err != nil || len(res.Ch) == 0 {
+				t.Fatalf("answer %s", w.Body)
+			}
+			if got := decodeCharge(t, res.Ch).ClientIP; got != tt.want {
+				t.Errorf("client_ip = %s, want %s", got, tt.want)
 			}
 		})
 	}
