@@ -325,3 +325,44 @@ func (g lockCheckingGateway) CreateCharge(ctx context.Context, p *pingxx.ChargeP
 	}
 	return g.Gateway.CreateCharge(ctx, p)
 }
+
+func TestChargeExpiry(t *testing.T) {
+	tests := []struct {
+		name     string
+		lifetime time.Duration
+		ch       channel.Channel
+		orderTTL time.Duration // 0: the order never expires
+		want     time.Duration // from now; 0: Ping++'s default
+	}{
+		{"PingppDefault", 0, channel.Alipay, 0, 0},
+		{"Configured", 30 * time.Minute, channel.Alipay, 0, 30 * time.Minute},
+		{"CappedByChannel", 24 * time.Hour, channel.Wx, 0, 2 * time.Hour},
+		{"CappedByOrder", 24 * time.Hour, channel.Alipay, 45 * time.Minute, 45 * time.Minute},
+		{"OrderExpiryWithChannelDefault", 0, channel.Wx, 5 * time.Hour, 2 * time.Hour},
+		{"AtLeastPingppMinimum", time.Hour, channel.Alipay, 10 * time.Second, time.Minute + 5*time.Second},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := setup(t, func(c *pay.Config, _ *pingpptest.Config) { c.ChargeLifetime = tt.lifetime })
+			now := e.clock.Now()
+			o := order.Order{No: "70000000000000000001", Buyer: seedBuyer, Amount: 100}
+			if tt.orderTTL > 0 {
+				o.ExpiresAt = now.Add(tt.orderTTL)
+			}
+			if err := e.store.Put(o); err != nil {
+				t.Fatal(err)
+			}
+			c, err := e.svc.PayForOrder(t.Context(), o.No, tt.ch, pay.AsServer())
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := now.Add(tt.want).Unix()
+			if tt.want == 0 {
+				want = now.Add(tt.ch.DefaultExpiry()).Unix()
+			}
+			if c.TimeExpire != want {
+				t.Errorf("time_expire = now%+ds, want now%+ds", c.TimeExpire-now.Unix(), want-now.Unix())
+			}
+		})
+	}
+}
