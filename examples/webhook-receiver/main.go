@@ -1,0 +1,140 @@
+// Command webhook-receiver is the smallest correct Ping++ webhook receiver,
+// for a backend that wants Ping++'s events without payorder's Service: it
+// verifies X-Pingplusplus-Signature over the raw body with Ping++'s public
+// key before it decodes anything, answers 2xx only once the event is handled,
+// and prints what it received.
+//
+//	go run ./examples/webhook-receiver -addr 127.0.0.1:9000 -public-key pingpp_public_key.pem
+//	go run ./examples/pingpp-emulator -webhook-url http://127.0.0.1:9000/webhooks
+//
+// Without -public-key it trusts the emulator's published webhook key.
+package main
+
+import (
+	"context"
+	"crypto/rsa"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/yianpay/payorder/pay/pingpptest"
+	"github.com/yianpay/payorder/pay/pingxx"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, nil); err != nil {
+		fmt.Fprintln(os.Stderr, "webhook-receiver:", err)
+		os.Exit(1)
+	}
+}
+
+// run serves until ctx is done; ready, when not nil, learns the address.
+func run(ctx context.Context, args []string, out io.Writer, ready func(addr string)) error {
+	flags := flag.NewFlagSet("webhook-receiver", flag.ContinueOnError)
+	flags.SetOutput(out)
+	addr := flags.String("addr", "127.0.0.1:9000", "listen address")
+	keyFile := flags.String("public-key", "", "PEM file of Ping++'s public key (the dashboard's \"Ping++ 公钥\"); default: the emulator's")
+	if err := flags.Parse(args); err != nil {
+		return err
+	}
+	pem := []byte(pingpptest.WebhookPublicKeyPEM)
+	if *keyFile != "" {
+		var err error
+		if pem, err = os.ReadFile(*keyFile); err != nil {
+			return err
+		}
+	}
+	key, err := pingxx.ParsePublicKey(pem)
+	if err != nil {
+		return err
+	}
+	l, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: &receiver{key: key, out: out}, ReadHeaderTimeout: 10 * time.Second}
+	fmt.Fprintf(out, "receiving Ping++ webhooks at http://%s/webhooks\n", l.Addr())
+	if ready != nil {
+		ready(l.Addr().String())
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(l) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdown); err != nil {
+		return err
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// receiver handles POSTed events. A real one would record each event id
+// durably before answering, so that redeliveries are recognised.
+type receiver struct {
+	key *rsa.PublicKey
+	mu  sync.Mutex
+	out io.Writer
+}
+
+func (h *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	// Read the raw bytes, capped: the signature covers them exactly.
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, pingxx.MaxEventBytes))
+	if err != nil {
+		http.Error(w, "cannot read body", http.StatusRequestEntityTooLarge)
+		return
+	}
+	ev, err := pingxx.ParseEvent(body, r.Header.Get(pingxx.HeaderWebhookSignature), h.key)
+	if err != nil {
+		http.Error(w, "rejected", http.StatusBadRequest)
+		h.printf("rejected a webhook: %v\n", err)
+		return
+	}
+	switch ev.Type {
+	case "charge.succeeded":
+		ch, err := ev.Charge()
+		if err != nil {
+			http.Error(w, "unreadable charge", http.StatusBadRequest)
+			return
+		}
+		h.printf("%s %s: charge %s paid %d %s for order %s (transaction %s)\n",
+			ev.ID, ev.Type, ch.ID, ch.Amount, ch.Currency, ch.OrderNo, ch.TransactionNo)
+	case "refund.succeeded":
+		rf, err := ev.Refund()
+		if err != nil {
+			http.Error(w, "unreadable refund", http.StatusBadRequest)
+			return
+		}
+		h.printf("%s %s: refund %s of %d on charge %s\n", ev.ID, ev.Type, rf.ID, rf.Amount, rf.ChargeID)
+	default:
+		h.printf("%s %s: ignored\n", ev.ID, ev.Type)
+	}
+	fmt.Fprintln(w, "ok")
+}
+
+func (h *receiver) printf(format string, args ...any) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	fmt.Fprintf(h.out, format, args...)
+}
