@@ -317,6 +317,20 @@ func (s *Service) createCharge(ctx context.Context, o order.Order, ch channel.Ch
 
 	start := s.cfg.Now()
 	charge, err := s.gw.CreateCharge(ctx, params)
+	if refusedNumber(err, ch) && s.adoptUnrecorded(ctx, o, ch, pingppNo) {
+		// The number was taken by charges this service had not recorded,
+		// now recorded: try once more with a number derived anew.
+		if charges, err = s.charges(ctx, o.No); err != nil {
+			return nil, err
+		}
+		pingppNo = pingppOrderNo(o.No, ch, charges)
+		if err := ch.ValidateOrderNo(pingppNo); err != nil {
+			return nil, err
+		}
+		params = s.chargeParams(o, ch, req, pingppNo)
+		start = s.cfg.Now()
+		charge, err = s.gw.CreateCharge(ctx, params)
+	}
 	if errors.Is(err, pingxx.ErrOutcomeUnknown) {
 		// The request may have created a charge. Look it up even if the
 		// caller has gone, so the charge is not lost.
@@ -340,6 +354,45 @@ func (s *Service) createCharge(ctx context.Context, o order.Order, ch channel.Ch
 	}
 	// Record even when the caller has gone: the charge exists at Ping++.
 	return s.record(context.WithoutCancel(ctx), lock, o, charge, extraKey)
+}
+
+// refusedNumber reports whether err may be Ping++ passing on a channel's
+// refusal of an order number it has seen before (WeChat after its 2-hour
+// window, API.md §2.3): a channel error on a channel that refuses reuse.
+func refusedNumber(err error, ch channel.Channel) bool {
+	var pe *pingxx.Error
+	return !ch.Idempotency().NewAfter && errors.As(err, &pe) && pe.Type == "channel_error"
+}
+
+// adoptUnrecorded looks Ping++ up for charges of order o made with Ping++
+// order number pingppNo on ch's merchant number space that the store does
+// not hold (a create whose process died before recording it), and records
+// them, so that the next number is derived past them. It reports whether it
+// recorded any.
+func (s *Service) adoptUnrecorded(ctx context.Context, o order.Order, ch channel.Channel, pingppNo string) bool {
+	since := o.CreatedAt
+	if since.IsZero() {
+		since = s.cfg.Now().Add(-30 * 24 * time.Hour)
+	}
+	found, err := s.gw.FindCharges(ctx, pingppNo, since.Add(-time.Hour))
+	if err != nil {
+		s.cfg.Logger.WarnContext(ctx, "pay: looking up charges that hold an order number", "order_no", o.No, "pingpp_order_no", pingppNo, "err", err)
+		return false
+	}
+	adopted := false
+	for _, c := range found {
+		if metadataOrderNo(c) != o.No || !(c.Channel == ch || c.Channel.IsWeChat() && ch.IsWeChat()) {
+			continue
+		}
+		// An empty extra key: an adopted charge is never handed out again.
+		if err := s.store.AddCharge(ctx, chargeRecord(o, c, "")); err != nil {
+			s.cfg.Logger.ErrorContext(ctx, "pay: recording an unrecorded charge", "order_no", o.No, "charge_id", c.ID, "err", err)
+			return false
+		}
+		s.cfg.Logger.WarnContext(ctx, "pay: recorded a charge made by a create that was never recorded", "order_no", o.No, "charge_id", c.ID)
+		adopted = true
+	}
+	return adopted
 }
 
 func (s *Service) chargeParams(o order.Order, ch channel.Channel, req payRequest, pingppNo string) *pingxx.ChargeParams {
@@ -428,7 +481,15 @@ func matches(c *pingxx.Charge, p *pingxx.ChargeParams) error {
 
 // record records a charge of order o and releases the lock held for it.
 func (s *Service) record(ctx context.Context, lock *chargeLock, o order.Order, c *pingxx.Charge, extraKey string) (*pingxx.Charge, error) {
-	rec := order.Charge{
+	if err := lock.record(ctx, chargeRecord(o, c, extraKey)); err != nil {
+		return nil, s.internal(ctx, "recording charge "+c.ID+" of order "+o.No, err)
+	}
+	return c, nil
+}
+
+// chargeRecord is the store's record of Ping++'s charge c of order o.
+func chargeRecord(o order.Order, c *pingxx.Charge, extraKey string) order.Charge {
+	return order.Charge{
 		ID:            c.ID,
 		OrderNo:       o.No,
 		PingppOrderNo: c.OrderNo,
@@ -442,10 +503,6 @@ func (s *Service) record(ctx context.Context, lock *chargeLock, o order.Order, c
 		ExpiresAt:     time.Unix(c.TimeExpire, 0),
 		JSON:          c.Raw(),
 	}
-	if err := lock.record(ctx, rec); err != nil {
-		return nil, s.internal(ctx, "recording charge "+c.ID+" of order "+o.No, err)
-	}
-	return c, nil
 }
 
 func (s *Service) pending(key string) (pendingCreate, bool) {

@@ -366,3 +366,33 @@ func TestChargeExpiry(t *testing.T) {
 		})
 	}
 }
+
+// TestUnrecordedWeChatChargeIsAdopted: a process died after Ping++ made a wx
+// charge and before recording it. Once WeChat's window has passed, Ping++
+// refuses the order number; the service finds the unrecorded charge, records
+// it, and charges with a derived number instead of failing for ever.
+func TestUnrecordedWeChatChargeIsAdopted(t *testing.T) {
+	e := setup(t)
+	lost, err := e.client.CreateCharge(t.Context(), &pingxx.ChargeParams{
+		Order_no: seedOrderNo, Channel: "wx", Amount: 9900, Currency: "cny", Client_ip: "127.0.0.1",
+		Subject: "collection的使用", Body: seedOrderNo, Metadata: map[string]any{"order_no": seedOrderNo},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Advance(3 * time.Hour)
+	ch, err := e.svc.PayForOrder(t.Context(), seedOrderNo, channel.Wx, pay.ForBuyer(seedBuyer))
+	if err != nil {
+		t.Fatalf("PayForOrder = %v; want a charge under a derived order number", err)
+	}
+	if ch.OrderNo == seedOrderNo || ch.ID == lost.ID {
+		t.Errorf("got charge %s with order_no %s; want a new charge past %s", ch.ID, ch.OrderNo, seedOrderNo)
+	}
+	recorded, err := e.store.Charges(t.Context(), seedOrderNo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recorded) != 2 || recorded[0].ID != lost.ID {
+		t.Errorf("recorded %d charges, want the adopted %s and the new one", len(recorded), lost.ID)
+	}
+}
