@@ -2,9 +2,11 @@ package order
 
 import (
 	"encoding/json"
+	"fmt"
 	"maps"
 	"slices"
 	"time"
+	"unicode/utf8"
 
 	"github.com/yianpay/payorder"
 	"github.com/yianpay/payorder/channel"
@@ -80,9 +82,10 @@ type Order struct {
 	FulfilmentLeaseUntil time.Time
 }
 
-// Validate checks that o can be stored: a number of letters and digits, a
-// buyer, a positive amount and a known status. It returns
-// payorder.ErrInvalidRequest naming the fault.
+// Validate checks that o can be stored and charged: a number of letters and
+// digits, a positive amount, a known status, and metadata that Ping++ takes
+// once "order_no" is added (at most 10 keys, no nesting, at most 1000
+// characters). It returns payorder.ErrInvalidRequest naming the fault.
 func (o *Order) Validate() error {
 	switch {
 	case o.No == "" || len(o.No) > 64 || !alnum(o.No):
@@ -91,6 +94,35 @@ func (o *Order) Validate() error {
 		return payorder.NewError(payorder.CodeInvalidRequest, "order: amount must be positive", nil)
 	case o.Status != "" && !o.Status.Valid():
 		return payorder.NewError(payorder.CodeInvalidRequest, "order: unknown status "+string(o.Status), nil)
+	}
+	return validateMetadata(o.Metadata)
+}
+
+// Ping++'s metadata limits (API.md §2.1).
+const (
+	maxMetadataKeys  = 10
+	maxMetadataRunes = 1000
+)
+
+// validateMetadata checks m against Ping++'s limits, counting the
+// "order_no" key that every charge carries.
+func validateMetadata(m map[string]any) error {
+	keys, runes := len(m), 0
+	if _, ok := m["order_no"]; !ok {
+		keys++
+	}
+	for k, v := range m {
+		switch v.(type) {
+		case map[string]any, []any:
+			return payorder.NewError(payorder.CodeInvalidRequest, "order: metadata."+k+" is nested; Ping++ takes flat values only", nil)
+		}
+		runes += utf8.RuneCountInString(k) + utf8.RuneCountInString(fmt.Sprint(v))
+	}
+	switch {
+	case keys > maxMetadataKeys:
+		return payorder.NewError(payorder.CodeInvalidRequest, fmt.Sprintf("order: metadata has %d keys with order_no; Ping++ takes at most %d", keys, maxMetadataKeys), nil)
+	case runes > maxMetadataRunes:
+		return payorder.NewError(payorder.CodeInvalidRequest, fmt.Sprintf("order: metadata is %d characters long; Ping++ takes at most %d", runes, maxMetadataRunes), nil)
 	}
 	return nil
 }

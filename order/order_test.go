@@ -2,6 +2,7 @@ package order_test
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -55,5 +56,35 @@ func TestStatusTransitions(t *testing.T) {
 				t.Errorf("%s.CanBecome(%s) = %v", from, to, got)
 			}
 		}
+	}
+}
+
+func TestValidateMetadataForPingpp(t *testing.T) {
+	keys := func(n int) map[string]any {
+		m := map[string]any{}
+		for i := range n {
+			m[string(rune('a'+i))] = i
+		}
+		return m
+	}
+	tests := []struct {
+		name     string
+		metadata map[string]any
+		ok       bool
+	}{
+		{"NineKeysPlusOrderNo", keys(9), true},
+		{"TenKeysPlusOrderNo", keys(10), false},
+		{"TenKeysIncludingOrderNo", func() map[string]any { m := keys(9); m["order_no"] = "1"; return m }(), true},
+		{"Nested", map[string]any{"k": map[string]any{"a": 1}}, false},
+		{"TooLong", map[string]any{"k": strings.Repeat("长", 1000)}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o := order.Order{No: "1", Amount: 1, Metadata: tt.metadata}
+			err := o.Validate()
+			if (err == nil) != tt.ok || err != nil && !errors.Is(err, payorder.ErrInvalidRequest) {
+				t.Errorf("Validate = %v, want ok=%v", err, tt.ok)
+			}
+		})
 	}
 }

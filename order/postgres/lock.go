@@ -100,15 +100,12 @@ func (s *Store) lock(ctx context.Context, key string, ttl time.Duration, also fu
 	}
 	for {
 		ok, err := s.tryLock(ctx, key, holder, ttl, also, read)
-		if ctxErr := ctx.Err(); ctxErr != nil {
-			if ok {
-				s.release(key, holder)
-			}
-			return "", nil, ctxErr
-		}
-		if err != nil {
-			if ok {
-				s.release(key, holder)
+		if ctxErr := ctx.Err(); ctxErr != nil || err != nil {
+			// The lease may have been taken even without a reply saying so:
+			// release it by holder, which touches no one else's.
+			s.release(key, holder)
+			if ctxErr != nil {
+				return "", nil, ctxErr
 			}
 			return "", nil, fmt.Errorf("postgres: lock %s: %w", key, err)
 		}

@@ -113,6 +113,7 @@ func (s *Store) Charges(ctx context.Context, no string) ([]order.Charge, error) 
 	if err != nil {
 		return nil, fmt.Errorf("postgres: charges of order %s: %w", no, err)
 	}
+	defer rows.Close()
 	var (
 		charges []order.Charge
 		found   bool

@@ -20,9 +20,11 @@ import (
 )
 
 var (
-	_ pay.PaymentStore = (*postgres.Store)(nil)
-	_ pay.Locker       = (*postgres.Store)(nil)
-	_ ordertest.Store  = (*postgres.Store)(nil)
+	_ pay.PaymentStore     = (*postgres.Store)(nil)
+	_ pay.Locker           = (*postgres.Store)(nil)
+	_ pay.ChargeLocker     = (*postgres.Store)(nil)
+	_ pay.OrderWithCharges = (*postgres.Store)(nil)
+	_ ordertest.Store      = (*postgres.Store)(nil)
 )
 
 func TestConformance(t *testing.T) {
