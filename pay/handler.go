@@ -82,7 +82,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, envelope{Status: 0, Message: "", Ch: ch.Raw()})
+	writeJSON(w, http.StatusOK, envelope{Status: 0, Message: "", Ch: chargeJSON(ch)})
 }
 
 // writeError answers err with its envelope. Only *payorder.Error messages

@@ -172,7 +172,7 @@ func (s *Service) fulfil(ctx context.Context, ps PaymentStore, o order.Order, c 
 		return nil
 	}
 	claimed := false
-	o, err := ps.UpdateOrder(ctx, o.No, func(o *order.Order) error {
+	claimedOrder, err := ps.UpdateOrder(ctx, o.No, func(o *order.Order) error {
 		var err error
 		claimed, err = o.ClaimFulfilment(s.cfg.Now(), s.cfg.FulfilmentLease)
 		return err
@@ -183,6 +183,7 @@ func (s *Service) fulfil(ctx context.Context, ps PaymentStore, o order.Order, c 
 	if err != nil {
 		return s.internal(ctx, "claiming the fulfilment of order "+o.No, err)
 	}
+	o = claimedOrder
 	if !claimed {
 		return nil
 	}

@@ -141,7 +141,7 @@ func (s *Service) PayForOrder(ctx context.Context, orderNo string, ch channel.Ch
 	key := lockKey(o.No, ch)
 	unlock, err := s.locks.lock(ctx, key)
 	if err != nil {
-		return nil, payorder.NewError(payorder.CodePaymentFailed, "waiting for a concurrent payment of order "+o.No, err)
+		return nil, s.lockFailed(ctx, o.No, err)
 	}
 	defer unlock()
 	// Another caller, here or in another process, may have created the
@@ -190,12 +190,12 @@ func (s *Service) lockAndReload(ctx context.Context, key, no string) (*chargeLoc
 	case ChargeLocker:
 		charges, done, err := l.LockCharges(ctx, key, s.cfg.LockTTL, no)
 		if err != nil {
-			return nil, nil, s.internal(ctx, "locking order "+no, err)
+			return nil, nil, s.lockFailed(ctx, no, err)
 		}
 		return &chargeLock{done: done}, charges, nil
 	case Locker:
 		if unlock, err = l.Lock(ctx, key, s.cfg.LockTTL); err != nil {
-			return nil, nil, s.internal(ctx, "locking order "+no, err)
+			return nil, nil, s.lockFailed(ctx, no, err)
 		}
 	}
 	if charges, err = s.charges(ctx, no); err != nil {
@@ -209,6 +209,16 @@ func (s *Service) lockAndReload(ctx context.Context, key, no string) (*chargeLoc
 		}
 		return s.store.AddCharge(ctx, *c)
 	}}, charges, nil
+}
+
+// lockFailed reports a lock not taken: the caller gave up waiting for a
+// concurrent payment of the order (payment failed, as any unanswered
+// payment), or the store failed (internal).
+func (s *Service) lockFailed(ctx context.Context, no string, err error) error {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return payorder.NewError(payorder.CodePaymentFailed, "gave up waiting for a concurrent payment of order "+no, err)
+	}
+	return s.internal(ctx, "locking order "+no, err)
 }
 
 // lockKey names what a create must hold exclusively: the order and channel;
@@ -246,6 +256,10 @@ func (s *Service) payableOrder(ctx context.Context, no string, req payRequest) (
 	if !req.trusted && o.Buyer != req.buyer {
 		// Someone else's order answers exactly like a missing one.
 		return order.Order{}, nil, payorder.NewError(payorder.CodeOrderNotFound, "order "+no, nil)
+	}
+	if err := o.Validate(); err != nil {
+		// The store holds an order Ping++ cannot be asked to charge.
+		return order.Order{}, nil, s.internal(ctx, "order "+no+" from the store", err)
 	}
 	if err := o.Payable(s.cfg.Now()); err != nil {
 		return order.Order{}, nil, err
@@ -309,10 +323,14 @@ func (s *Service) createCharge(ctx context.Context, o order.Order, ch channel.Ch
 		if err != nil {
 			return nil, payorder.NewError(payorder.CodePaymentFailed, "looking up an earlier charge of order "+o.No, err)
 		}
-		s.resolve(key)
 		if found != nil {
-			return s.record(ctx, lock, o, found, extraKey)
+			c, err := s.record(context.WithoutCancel(ctx), lock, o, found, extraKey)
+			if err == nil {
+				s.resolve(key)
+			}
+			return c, err
 		}
+		s.resolve(key)
 	}
 
 	start := s.cfg.Now()
@@ -501,8 +519,21 @@ func chargeRecord(o order.Order, c *pingxx.Charge, extraKey string) order.Charge
 		Livemode:      c.Livemode,
 		CreatedAt:     time.Unix(c.Created, 0),
 		ExpiresAt:     time.Unix(c.TimeExpire, 0),
-		JSON:          c.Raw(),
+		JSON:          chargeJSON(c),
 	}
+}
+
+// chargeJSON is c as Ping++ sent it, or, for a charge built in code (a
+// Gateway of the host's own), its encoding.
+func chargeJSON(c *pingxx.Charge) json.RawMessage {
+	if raw := c.Raw(); raw != nil {
+		return raw
+	}
+	b, err := json.Marshal(c)
+	if err != nil {
+		return nil // a Charge always encodes
+	}
+	return b
 }
 
 func (s *Service) pending(key string) (pendingCreate, bool) {
@@ -512,9 +543,20 @@ func (s *Service) pending(key string) (pendingCreate, bool) {
 	return p, ok
 }
 
+// maxUnresolvedAge bounds how long an unknown create is remembered: past it
+// the charge it may have made has expired (WeChat and UnionPay charges live
+// two hours at most, and a longer-lived one is found by its order's next
+// PayForOrder under Ping++'s rules anyway).
+const maxUnresolvedAge = 24 * time.Hour
+
 func (s *Service) remember(key string, p pendingCreate) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	for k, old := range s.unresolved {
+		if p.since.Sub(old.since) > maxUnresolvedAge {
+			delete(s.unresolved, k)
+		}
+	}
 	if old, ok := s.unresolved[key]; ok && old.since.Before(p.since) {
 		p.since = old.since
 	}

@@ -405,3 +405,53 @@ func TestUnrecordedWeChatChargeIsAdopted(t *testing.T) {
 		t.Errorf("recorded %d charges, want the adopted %s and the new one", len(recorded), lost.ID)
 	}
 }
+
+// codeGateway returns charges built in code, with no JSON behind them, as a
+// host's own Gateway might.
+type codeGateway struct{}
+
+func (codeGateway) CreateCharge(_ context.Context, p *pingxx.ChargeParams) (*pingxx.Charge, error) {
+	return &pingxx.Charge{ID: "ch_code00000000000000000001", Object: "charge", Channel: channel.Channel(p.Channel),
+		OrderNo: p.Order_no, Amount: int64(p.Amount), Currency: p.Currency, TimeExpire: time.Now().Add(time.Hour).Unix()}, nil
+}
+
+func (codeGateway) FindCharges(context.Context, string, time.Time) ([]*pingxx.Charge, error) {
+	return nil, nil
+}
+
+func TestChargeBuiltInCodeIsAnsweredAndReused(t *testing.T) {
+	store, err := order.NewMemStore(order.Order{No: seedOrderNo, Buyer: seedBuyer, Amount: 9900})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := pay.New(pay.Config{}, store, codeGateway{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := pay.NewHandler(svc, tokens)
+	for i := range 2 {
+		res := put(t, h, http.MethodPut, "Token "+seedToken, "", "order_no="+seedOrderNo+"&channel=alipay")
+		if res.env.Status != 0 || decodeCharge(t, res.env.Ch).ID != "ch_code00000000000000000001" {
+			t.Fatalf("call %d: %d %s", i, res.code, res.body)
+		}
+	}
+}
+
+// badStore answers an order Ping++ cannot be asked to charge.
+type badStore struct{ *order.MemStore }
+
+func (s badStore) OrderWithCharges(ctx context.Context, no string) (order.Order, []order.Charge, error) {
+	return order.Order{No: no, Buyer: seedBuyer, Amount: -100}, nil, nil
+}
+
+func TestOrderFromStoreIsValidated(t *testing.T) {
+	e := setup(t)
+	svc, err := pay.New(pay.Config{}, badStore{e.store}, e.client)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = svc.PayForOrder(t.Context(), seedOrderNo, channel.Alipay, pay.AsServer())
+	if !errors.Is(err, payorder.ErrInternal) || e.emu.Stats().ChargeRequests != 0 {
+		t.Errorf("negative amount: %v, %d create requests; want ErrInternal and none", err, e.emu.Stats().ChargeRequests)
+	}
+}
