@@ -15,8 +15,12 @@ const MaxEventBytes = 1 << 20
 
 // ErrMalformedEvent means a webhook payload carried a valid signature but is
 // not an event Ping++ sends: not a JSON object, no id or type, no data
-// object, or larger than MaxEventBytes.
+// object. It always implies a verified signature.
 var ErrMalformedEvent = errors.New("pingxx: malformed event")
+
+// ErrEventTooLarge means a webhook payload exceeds MaxEventBytes; it is
+// rejected before its signature is checked.
+var ErrEventTooLarge = errors.New("pingxx: event too large")
 
 // Event is a Ping++ event: a webhook payload or the answer of
 // GET /v1/events/{id}. It keeps the bytes it was decoded from.
@@ -145,15 +149,16 @@ func (e *Event) decodeObject(what string, dst json.Unmarshaler, idObject func() 
 // request body exactly as received.
 //
 // It returns ErrNoSignature when signature is empty, ErrBadSignature when it
-// does not match, and ErrMalformedEvent when a correctly signed payload is
-// not an event or exceeds MaxEventBytes; all wrapped. A nil key is an error:
+// does not match, ErrEventTooLarge when the payload exceeds MaxEventBytes
+// (unverified), and ErrMalformedEvent when a correctly signed payload is not
+// an event; all wrapped. A nil key is an error:
 // verification is never skipped.
 func ParseEvent(payload []byte, signature string, key *rsa.PublicKey) (*Event, error) {
 	if key == nil {
 		return nil, errors.New("pingxx: parse event: no public key to verify the signature with")
 	}
 	if len(payload) > MaxEventBytes {
-		return nil, fmt.Errorf("%w: payload of %d bytes exceeds %d", ErrMalformedEvent, len(payload), MaxEventBytes)
+		return nil, fmt.Errorf("%w: payload of %d bytes exceeds %d", ErrEventTooLarge, len(payload), MaxEventBytes)
 	}
 	if err := Verify(key, payload, signature); err != nil {
 		return nil, fmt.Errorf("pingxx: parse event: %w", err)

@@ -149,7 +149,7 @@ func TestParseEventErrors(t *testing.T) {
 		{"ErrBadSignatureWrongKey", string(w.body), w.signature, &webhookKey.PublicKey, ErrBadSignature},
 		{"ErrBadSignatureNotBase64", string(w.body), "not base64!", w.key, ErrBadSignature},
 		{"ErrBadSignatureEmptyBody", "", w.signature, w.key, ErrBadSignature},
-		{"ErrMalformedEventTooLarge", strings.Repeat(" ", MaxEventBytes+1), w.signature, w.key, ErrMalformedEvent},
+		{"ErrEventTooLarge", strings.Repeat(" ", MaxEventBytes+1), w.signature, w.key, ErrEventTooLarge},
 	}
 	for name, payload := range map[string]string{
 		"ErrMalformedEventNull":         `null`,
