@@ -27,8 +27,11 @@ type Config struct {
 	// ReuseMargin is how much life a charge must have left to be handed out
 	// again instead of making a new one; default one minute.
 	ReuseMargin time.Duration
-	// LockTTL bounds how long a cross-process lock (see Locker) is held when its
-	// holder dies; default one minute.
+	// LockTTL bounds how long a cross-process lock (see Locker) outlives a
+	// holder that died; default DefaultLockTTL. Keep it under half of Ping++'s
+	// shortest idempotency window (one minute): the next holder then repeats
+	// the dead one's create inside the window and gets its charge instead of
+	// a second one.
 	LockTTL time.Duration
 	// TrustedProxies are the networks whose X-Forwarded-For and X-Real-IP
 	// headers the Handler believes when it takes the buyer's IP address.
@@ -55,6 +58,9 @@ type Config struct {
 	Logger *slog.Logger
 }
 
+// DefaultLockTTL is the default Config.LockTTL.
+const DefaultLockTTL = 20 * time.Second
+
 // DefaultChannels are the channels enabled when Config.Channels is empty: the
 // two of the documented endpoint.
 // It is a function so that no caller can change the default for everyone.
@@ -68,7 +74,7 @@ func (c Config) withDefaults() Config {
 		c.ReuseMargin = time.Minute
 	}
 	if c.LockTTL <= 0 {
-		c.LockTTL = time.Minute
+		c.LockTTL = DefaultLockTTL
 	}
 	if c.FulfilmentLease <= 0 {
 		c.FulfilmentLease = 5 * time.Minute

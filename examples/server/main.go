@@ -57,7 +57,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	addr := flags.String("addr", "127.0.0.1:8000", "address of the endpoint")
 	emulatorAddr := flags.String("emulator-addr", "127.0.0.1:8001", "address of the embedded Ping++ emulator")
 	emulatorURL := flags.String("emulator-url", "", "base URL of an external emulator (go run ./examples/pingpp-emulator) to use instead of the embedded one, so that several servers share it")
-	lockTTL := flags.Duration("lock-ttl", time.Minute, "how long a crashed instance's lock on an order outlives it (PostgreSQL)")
+	lockTTL := flags.Duration("lock-ttl", pay.DefaultLockTTL, "how long a crashed instance's lock on an order outlives it (PostgreSQL)")
 	if err := flags.Parse(args); err != nil {
 		return err
 	}
