@@ -28,10 +28,10 @@ type Config struct {
 	// again instead of making a new one; default one minute.
 	ReuseMargin time.Duration
 	// LockTTL bounds how long a cross-process lock (see Locker) outlives a
-	// holder that died; default DefaultLockTTL. Keep it under half of Ping++'s
-	// shortest idempotency window (one minute): the next holder then repeats
-	// the dead one's create inside the window and gets its charge instead of
-	// a second one.
+	// holder that died; default DefaultLockTTL. Short is better: a holder
+	// that died while creating a charge never handed it to a buyer, and the
+	// next holder, repeating the create within Ping++'s idempotency window
+	// (one minute for most channels), gets that charge instead of a second.
 	LockTTL time.Duration
 	// TrustedProxies are the networks whose X-Forwarded-For and X-Real-IP
 	// headers the Handler believes when it takes the buyer's IP address.
