@@ -38,10 +38,11 @@ type Config struct {
 	TrustedProxies []netip.Prefix
 	// OnPaid lets the host fulfil a paid order (unlock the course). It runs
 	// once per order however many times Ping++ reports the payment, and
-	// concurrent reports never run it twice at once. An error makes the
-	// report fail, so Ping++ delivers it again and OnPaid runs again; it
-	// should therefore be idempotent in the face of a crash between its
-	// success and the record of it.
+	// concurrent reports never run it twice at once, provided it returns
+	// within FulfilmentLease: its context ends a little before the lease
+	// does. An error makes the report fail, so Ping++ delivers it again and
+	// OnPaid runs again; it should therefore be idempotent in the face of a
+	// crash between its success and the record of it.
 	OnPaid func(ctx context.Context, o order.Order, ch *pingxx.Charge) error
 	// OnAnomaly tells the host about a payment that needs a person: a double
 	// payment or a payment of a closed order to refund, an amount or

@@ -189,7 +189,11 @@ func (s *Service) fulfil(ctx context.Context, ps PaymentStore, o order.Order, c 
 	}
 	var hookErr error
 	if s.cfg.OnPaid != nil {
-		hookErr = s.cfg.OnPaid(ctx, o, c)
+		// The claim lapses after the lease: the hook must be done by then,
+		// or another report may run it too.
+		hookCtx, cancel := context.WithTimeout(ctx, s.cfg.FulfilmentLease*9/10)
+		hookErr = s.cfg.OnPaid(hookCtx, o, c)
+		cancel()
 	}
 	// Record the result even if the caller has gone: the hook has run.
 	if _, err := ps.UpdateOrder(context.WithoutCancel(ctx), o.No, func(o *order.Order) error {
