@@ -18,6 +18,12 @@ type Config struct {
 	// AppID is the Ping++ app id charges are made for; empty leaves it to the
 	// Gateway (a *pingxx.Client fills in its own).
 	AppID string
+	// Livemode is the Ping++ mode of the key charges are made with: true for
+	// sk_live_, false for sk_test_. Nil takes it from the Gateway when it has
+	// a Livemode method (a *pingxx.Client has). Webhook handling needs it: a
+	// report of the other mode is ignored, so that a free test payment never
+	// pays a real order.
+	Livemode *bool
 	// Channels are the channels buyers may pay with; default alipay and wx.
 	Channels []channel.Channel
 	// ChargeLifetime is how long a new charge stays payable; it is capped by

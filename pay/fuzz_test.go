@@ -102,7 +102,8 @@ func FuzzWebhookHandler(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	svc, err := pay.New(pay.Config{AppID: pingpptest.DefaultAppID}, store, stubGateway{})
+	testMode := false
+	svc, err := pay.New(pay.Config{AppID: pingpptest.DefaultAppID, Livemode: &testMode}, store, stubGateway{})
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -21,9 +21,15 @@ const (
 	EventRefundSucceeded = "refund.succeeded"
 )
 
-// ErrNoPaymentStore is returned by the payment methods of a Service whose
-// store does not implement PaymentStore.
-var ErrNoPaymentStore = errors.New("pay: the order store does not implement PaymentStore")
+// Errors of the payment methods (HandleEvent, SyncOrder, Reconcile,
+// Anomalies, NewWebhookHandler) of a Service that cannot handle payments.
+var (
+	// ErrNoPaymentStore: the order store does not implement PaymentStore.
+	ErrNoPaymentStore = errors.New("pay: the order store does not implement PaymentStore")
+	// ErrModeUnknown: neither Config.Livemode nor the Gateway tells whether
+	// the service works in live or test mode.
+	ErrModeUnknown = errors.New("pay: Ping++ mode unknown: set Config.Livemode or use a Gateway with a Livemode method")
+)
 
 // HandleEvent applies a verified Ping++ event: charge.succeeded marks the
 // order paid (once, whatever the number of deliveries) and runs the OnPaid
@@ -70,10 +76,15 @@ func (s *Service) KeepUnreadable(ctx context.Context, payload []byte, cause erro
 	}, hex.EncodeToString(sum[:16]))
 }
 
+// paymentStore returns the store for payment handling, which also needs the
+// service's mode.
 func (s *Service) paymentStore() (PaymentStore, error) {
 	ps, ok := s.store.(PaymentStore)
-	if !ok {
+	switch {
+	case !ok:
 		return nil, ErrNoPaymentStore
+	case s.cfg.Livemode == nil:
+		return nil, ErrModeUnknown
 	}
 	return ps, nil
 }
@@ -84,7 +95,7 @@ func (s *Service) foreign(app string, livemode bool) string {
 	if s.cfg.AppID != "" && app != "" && app != s.cfg.AppID {
 		return "app " + app
 	}
-	if s.livemode != nil && livemode != *s.livemode {
+	if livemode != *s.cfg.Livemode {
 		return "livemode " + strconv.FormatBool(livemode)
 	}
 	return ""

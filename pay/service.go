@@ -27,9 +27,6 @@ type Service struct {
 	store OrderStore
 	gw    Gateway
 	locks keyedMutex
-	// livemode is the gateway's mode when it tells it: reports of the other
-	// mode are foreign.
-	livemode *bool
 
 	// unresolved remembers creates whose outcome stayed unknown and could not
 	// be looked up, so the next call for that order and channel looks again
@@ -43,9 +40,9 @@ type pendingCreate struct {
 	since         time.Time
 }
 
-// New returns a Service over store and gateway. When the gateway tells its
-// app id and mode (as *pingxx.Client does), webhooks of another app or mode
-// are ignored as foreign.
+// New returns a Service over store and gateway. Config.AppID and
+// Config.Livemode default to what the gateway tells, when it does (a
+// *pingxx.Client tells both).
 func New(cfg Config, store OrderStore, gw Gateway) (*Service, error) {
 	if store == nil || gw == nil {
 		return nil, errors.New("pay: New needs a store and a gateway")
@@ -60,9 +57,9 @@ func New(cfg Config, store OrderStore, gw Gateway) (*Service, error) {
 	if a, ok := gw.(interface{ AppID() string }); ok && s.cfg.AppID == "" {
 		s.cfg.AppID = a.AppID()
 	}
-	if m, ok := gw.(interface{ Livemode() bool }); ok {
+	if m, ok := gw.(interface{ Livemode() bool }); ok && s.cfg.Livemode == nil {
 		live := m.Livemode()
-		s.livemode = &live
+		s.cfg.Livemode = &live
 	}
 	return s, nil
 }

@@ -567,3 +567,42 @@ func TestWebhookUnreadableSignedEventIsKept(t *testing.T) {
 		t.Errorf("anomalies = %+v, want the two payloads kept once each", got)
 	}
 }
+
+// TestWebhookOfOtherModeIsIgnored: Ping++ uses one app id in both modes; a
+// free test-mode payment must never pay an order of a live service, even when
+// its Gateway (here a decorator) does not tell its mode.
+func TestWebhookOfOtherModeIsIgnored(t *testing.T) {
+	e := setupWebhooks(t, true)
+	decorated := struct{ pay.Gateway }{e.client}
+	if _, err := pay.NewWebhookHandler(mustService(t, pay.Config{}, e.store, decorated), e.emu.WebhookPublicKey()); !errors.Is(err, pay.ErrModeUnknown) {
+		t.Fatalf("NewWebhookHandler with the mode unknown = %v, want ErrModeUnknown", err)
+	}
+	live := true
+	wh, err := pay.NewWebhookHandler(mustService(t, pay.Config{Livemode: &live}, e.store, decorated), e.emu.WebhookPublicKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := e.charge(t, seedOrderNo, channel.Alipay) // a test-mode charge
+	ev, _ := e.emu.Event(e.payCharge(t, c.ID))
+	payload, _ := json.Marshal(ev)
+	sig, _ := e.emu.SignWebhook(payload)
+	r := httptest.NewRequest(http.MethodPost, "/pay/webhook/", bytes.NewReader(payload))
+	r.Header.Set(pingxx.HeaderWebhookSignature, sig)
+	w := httptest.NewRecorder()
+	wh.ServeHTTP(w, r)
+	if w.Code != http.StatusOK {
+		t.Fatalf("answered %d", w.Code)
+	}
+	if o := e.order(t, seedOrderNo); o.Status != order.StatusUnpaid {
+		t.Errorf("a test-mode payment made a live service's order %s", o.Status)
+	}
+}
+
+func mustService(t *testing.T, cfg pay.Config, store pay.OrderStore, gw pay.Gateway) *pay.Service {
+	t.Helper()
+	svc, err := pay.New(cfg, store, gw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return svc
+}
