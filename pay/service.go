@@ -141,13 +141,17 @@ func (s *Service) PayForOrder(ctx context.Context, orderNo string, ch channel.Ch
 		return nil, s.lockFailed(ctx, o.No, err)
 	}
 	defer unlock()
-	// Another caller, here or in another process, may have created the
-	// charge while this one waited: read the charges again under the lock.
-	lock, charges, err := s.lockAndReload(ctx, "payorder:charge:"+key, o.No)
+	// While this caller waited, another, here or in another process, may
+	// have created the charge, or the order may have been paid: read both
+	// again under the lock.
+	lock, o, charges, err := s.lockAndReload(ctx, "payorder:charge:"+key, o.No)
 	if err != nil {
 		return nil, err
 	}
 	defer lock.release()
+	if err := s.checkOrder(ctx, o, req); err != nil {
+		return nil, err
+	}
 	if c, err := s.liveCharge(ctx, o, ch, extraKey, charges); c != nil || err != nil {
 		return c, err
 	}
@@ -176,28 +180,26 @@ func (l *chargeLock) release() {
 }
 
 // lockAndReload takes the cross-process lock named key when the store has
-// one, and reads order no's charges once it is held.
-func (s *Service) lockAndReload(ctx context.Context, key, no string) (*chargeLock, []order.Charge, error) {
-	var (
-		charges []order.Charge
-		unlock  = func() {}
-		err     error
-	)
+// one, and reads order no and its charges once it is held.
+func (s *Service) lockAndReload(ctx context.Context, key, no string) (*chargeLock, order.Order, []order.Charge, error) {
+	unlock := func() {}
 	switch l := s.store.(type) {
-	case ChargeLocker:
-		charges, done, err := l.LockCharges(ctx, key, s.cfg.LockTTL, no)
+	case OrderLocker:
+		o, charges, done, err := l.LockOrder(ctx, key, s.cfg.LockTTL, no)
 		if err != nil {
-			return nil, nil, s.lockFailed(ctx, no, err)
+			return nil, order.Order{}, nil, s.lockFailed(ctx, no, err)
 		}
-		return &chargeLock{done: done}, charges, nil
+		return &chargeLock{done: done}, o, charges, nil
 	case Locker:
+		var err error
 		if unlock, err = l.Lock(ctx, key, s.cfg.LockTTL); err != nil {
-			return nil, nil, s.lockFailed(ctx, no, err)
+			return nil, order.Order{}, nil, s.lockFailed(ctx, no, err)
 		}
 	}
-	if charges, err = s.charges(ctx, no); err != nil {
+	o, charges, err := s.orderWithCharges(ctx, no)
+	if err != nil {
 		unlock()
-		return nil, nil, err
+		return nil, order.Order{}, nil, s.loadFailed(ctx, no, err)
 	}
 	return &chargeLock{done: func(ctx context.Context, c *order.Charge) error {
 		defer unlock()
@@ -205,17 +207,25 @@ func (s *Service) lockAndReload(ctx context.Context, key, no string) (*chargeLoc
 			return nil
 		}
 		return s.store.AddCharge(ctx, *c)
-	}}, charges, nil
+	}}, o, charges, nil
 }
 
-// lockFailed reports a lock not taken: the caller gave up waiting for a
-// concurrent payment of the order (payment failed, as any unanswered
-// payment), or the store failed (internal).
+// lockFailed reports a lock not taken, or its read failed: the caller gave
+// up waiting for a concurrent payment of the order (payment failed, as any
+// unanswered payment), the order is gone, or the store failed (internal).
 func (s *Service) lockFailed(ctx context.Context, no string, err error) error {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return payorder.NewError(payorder.CodePaymentFailed, "gave up waiting for a concurrent payment of order "+no, err)
 	}
-	return s.internal(ctx, "locking order "+no, err)
+	return s.loadFailed(ctx, no, err)
+}
+
+// loadFailed converts a store's failure to load order no.
+func (s *Service) loadFailed(ctx context.Context, no string, err error) error {
+	if errors.Is(err, payorder.ErrOrderNotFound) {
+		return payorder.NewError(payorder.CodeOrderNotFound, "order "+no, nil)
+	}
+	return s.internal(ctx, "loading order "+no, err)
 }
 
 // lockKey names what a create must hold exclusively: the order and channel;
@@ -245,23 +255,25 @@ func (s *Service) checkChannel(ch channel.Channel, extra map[string]any) error {
 func (s *Service) payableOrder(ctx context.Context, no string, req payRequest) (order.Order, []order.Charge, error) {
 	o, charges, err := s.orderWithCharges(ctx, no)
 	if err != nil {
-		if errors.Is(err, payorder.ErrOrderNotFound) {
-			return order.Order{}, nil, payorder.NewError(payorder.CodeOrderNotFound, "order "+no, nil)
-		}
-		return order.Order{}, nil, s.internal(ctx, "loading order "+no, err)
+		return order.Order{}, nil, s.loadFailed(ctx, no, err)
 	}
-	if !req.trusted && o.Buyer != req.buyer {
-		// Someone else's order answers exactly like a missing one.
-		return order.Order{}, nil, payorder.NewError(payorder.CodeOrderNotFound, "order "+no, nil)
-	}
-	if err := o.Validate(); err != nil {
-		// The store holds an order Ping++ cannot be asked to charge.
-		return order.Order{}, nil, s.internal(ctx, "order "+no+" from the store", err)
-	}
-	if err := o.Payable(s.cfg.Now()); err != nil {
+	if err := s.checkOrder(ctx, o, req); err != nil {
 		return order.Order{}, nil, err
 	}
 	return o, charges, nil
+}
+
+// checkOrder checks that the caller may pay o now.
+func (s *Service) checkOrder(ctx context.Context, o order.Order, req payRequest) error {
+	if !req.trusted && o.Buyer != req.buyer {
+		// Someone else's order answers exactly like a missing one.
+		return payorder.NewError(payorder.CodeOrderNotFound, "order "+o.No, nil)
+	}
+	if err := o.Validate(); err != nil {
+		// The store holds an order Ping++ cannot be asked to charge.
+		return s.internal(ctx, "order "+o.No+" from the store", err)
+	}
+	return o.Payable(s.cfg.Now())
 }
 
 // orderWithCharges reads an order and its charges, together when the store can.

@@ -455,3 +455,51 @@ func TestOrderFromStoreIsValidated(t *testing.T) {
 		t.Errorf("negative amount: %v, %d create requests; want ErrInternal and none", err, e.emu.Stats().ChargeRequests)
 	}
 }
+
+// signallingStore reports each OrderWithCharges call, numbered from 1.
+type signallingStore struct {
+	*order.MemStore
+	calls atomic.Int64
+	read  chan int64
+}
+
+func (s *signallingStore) OrderWithCharges(ctx context.Context, no string) (order.Order, []order.Charge, error) {
+	o, charges, err := s.MemStore.OrderWithCharges(ctx, no)
+	s.read <- s.calls.Add(1)
+	return o, charges, err
+}
+
+// TestOrderPaidWhileWaitingIsNotCharged: a caller that waited for another's
+// create reads the order again under the lock, and finds it paid.
+func TestOrderPaidWhileWaitingIsNotCharged(t *testing.T) {
+	e := setup(t)
+	e.emu.Fail(pingpptest.Fault{Route: pingpptest.RouteCreateCharge, Kind: pingpptest.FaultLatency, Latency: 300 * time.Millisecond})
+	store := &signallingStore{MemStore: e.store, read: make(chan int64, 10)}
+	svc, err := pay.New(pay.Config{Now: e.clock.Now}, store, e.client)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, second := make(chan error, 1), make(chan error, 1)
+	payOnce := func(done chan<- error) {
+		_, err := svc.PayForOrder(context.Background(), seedOrderNo, channel.Alipay, pay.AsServer())
+		done <- err
+	}
+	go payOnce(first)
+	for <-store.read != 2 { // the first caller read the order under the lock
+	}
+	go payOnce(second)
+	for <-store.read != 3 { // the second caller read it before waiting
+	}
+	if _, err := e.store.UpdateOrder(t.Context(), seedOrderNo, func(o *order.Order) error {
+		o.ApplyPayment(order.Payment{ChargeID: "ch_other", Amount: 9900, Currency: "cny"})
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-first; err != nil {
+		t.Fatalf("first caller: %v", err)
+	}
+	if err := <-second; !errors.Is(err, payorder.ErrOrderNotPayable) {
+		t.Errorf("second caller, after the order was paid = %v, want ErrOrderNotPayable", err)
+	}
+}

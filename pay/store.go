@@ -51,16 +51,17 @@ type Locker interface {
 	Lock(ctx context.Context, key string, ttl time.Duration) (unlock func(), err error)
 }
 
-// ChargeLocker is an optional capability of a store that implements Locker:
-// the lock around one charge's creation, with the order's charges read as
-// the lock is taken and the new charge recorded as it is released, each in
-// one round trip where the store is remote. PayForOrder prefers it to Lock.
-type ChargeLocker interface {
-	// LockCharges takes the lock named key, as Lock does, and then reads the
-	// charges of order no, as Charges does. done records c, unless it is nil,
-	// as AddCharge does, and releases the lock (also when recording fails).
-	// done is called exactly once.
-	LockCharges(ctx context.Context, key string, ttl time.Duration, no string) (charges []order.Charge, done func(ctx context.Context, c *order.Charge) error, err error)
+// OrderLocker is an optional capability of a store that implements Locker:
+// the lock around one charge's creation, with the order and its charges read
+// as the lock is taken and the new charge recorded as it is released, each
+// in one round trip where the store is remote. PayForOrder prefers it to Lock.
+type OrderLocker interface {
+	// LockOrder takes the lock named key, as Lock does, and then reads order
+	// no and its charges, as Order and Charges do. done records c, unless it
+	// is nil, as AddCharge does, and releases the lock (also when recording
+	// fails, and when LockOrder's read fails after the lock was taken, in
+	// which case LockOrder releases it itself). done is called exactly once.
+	LockOrder(ctx context.Context, key string, ttl time.Duration, no string) (o order.Order, charges []order.Charge, done func(ctx context.Context, c *order.Charge) error, err error)
 }
 
 // Gateway is what the Service needs of Ping++. *pingxx.Client implements it.

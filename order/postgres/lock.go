@@ -49,22 +49,32 @@ func (s *Store) Lock(ctx context.Context, key string, ttl time.Duration) (unlock
 	}, nil
 }
 
-// LockCharges implements pay.ChargeLocker: Lock, and the charges of order no
-// read in the statement after the one that took the lease, in the same round
-// trip, so they include every charge recorded by earlier holders. done
-// records the new charge, if any, and deletes the lease in one transaction
-// and one round trip; if that fails, the lease is still released. Unlike
-// Charges, an unknown order gives no charges and no error.
-func (s *Store) LockCharges(ctx context.Context, key string, ttl time.Duration, no string) ([]order.Charge, func(context.Context, *order.Charge) error, error) {
-	var charges []order.Charge
+// LockOrder implements pay.OrderLocker: Lock, and order no and its charges
+// read in the statements after the one that took the lease, in the same
+// round trip, so they include every charge recorded and every payment
+// applied by earlier holders. done records the new charge, if any, and
+// deletes the lease in one transaction and one round trip; if that fails,
+// the lease is still released. An unknown order releases the lease and
+// returns an error wrapping payorder.ErrOrderNotFound.
+func (s *Store) LockOrder(ctx context.Context, key string, ttl time.Duration, no string) (order.Order, []order.Charge, func(context.Context, *order.Charge) error, error) {
+	var (
+		o       order.Order
+		charges []order.Charge
+	)
 	holder, stopRenewal, err := s.lock(ctx, key, ttl,
-		func(b *pgx.Batch) { b.Queue(selectChargesOf, no) },
+		func(b *pgx.Batch) {
+			b.Queue(selectOrder, no)
+			b.Queue(selectChargesOf, no)
+		},
 		func(br pgx.BatchResults) (err error) {
+			if o, err = scanOrder(br.QueryRow()); err != nil {
+				return notFound(err, "order "+no)
+			}
 			charges, err = scanCharges(br)
 			return err
 		})
 	if err != nil {
-		return nil, nil, err
+		return order.Order{}, nil, nil, err
 	}
 	var once sync.Once
 	done := func(ctx context.Context, c *order.Charge) (err error) {
@@ -84,7 +94,7 @@ func (s *Store) LockCharges(ctx context.Context, key string, ttl time.Duration, 
 		})
 		return err
 	}
-	return charges, done, nil
+	return o, charges, done, nil
 }
 
 // lock takes the lease on key, polling until it is free or ctx ends. With

@@ -273,7 +273,7 @@ func (c *chargeCounter) RoundTrip(r *http.Request) (*http.Response, error) {
 // TestPayForOrderOnTwoInstancesCreatesOneCharge runs the Service of two
 // instances, each with its own pool and in-process locks, on one order at
 // once: the Locker must keep them to one Ping++ charge.
-// lockOnly hides the Store's combined calls (LockCharges,
+// lockOnly hides the Store's combined calls (LockOrder,
 // OrderWithCharges), so that PayForOrder takes the plain Locker path.
 type lockOnly struct {
 	pay.PaymentStore
@@ -282,8 +282,8 @@ type lockOnly struct {
 
 func TestPayForOrderOnTwoInstancesCreatesOneCharge(t *testing.T) {
 	for name, wrap := range map[string]func(*postgres.Store) pay.OrderStore{
-		"LockCharges":     func(s *postgres.Store) pay.OrderStore { return s },
-		"LockThenCharges": func(s *postgres.Store) pay.OrderStore { return lockOnly{s, s} },
+		"LockOrder":    func(s *postgres.Store) pay.OrderStore { return s },
+		"LockThenRead": func(s *postgres.Store) pay.OrderStore { return lockOnly{s, s} },
 	} {
 		t.Run(name, func(t *testing.T) { testPayForOrderOnTwoInstances(t, wrap) })
 	}
@@ -382,53 +382,80 @@ func TestLockLogsLostLease(t *testing.T) {
 	}
 }
 
-func TestLockChargesReadsUnderTheLockAndRecordsOnRelease(t *testing.T) {
+func TestLockOrderReadsUnderTheLockAndRecordsOnRelease(t *testing.T) {
 	stores := twoInstances(t)
 	o := ordertest.SampleOrder("20261129000000000102")
 	if err := stores[0].PutContext(t.Context(), o); err != nil {
 		t.Fatal(err)
 	}
 	const key = "payorder:test:charges"
-	charges, done, err := stores[0].LockCharges(t.Context(), key, time.Minute, o.No)
-	if err != nil || len(charges) != 0 {
-		t.Fatalf("first LockCharges: %v, %v", charges, err)
+	got, charges, done, err := stores[0].LockOrder(t.Context(), key, time.Minute, o.No)
+	if err != nil || got.No != o.No || got.Amount != o.Amount || len(charges) != 0 {
+		t.Fatalf("first LockOrder: %+v, %v, %v", got, charges, err)
 	}
-	// A second instance waits, and then sees the charge the first recorded.
-	second := make(chan []order.Charge, 1)
+	// A second instance waits, and then sees the charge the first recorded
+	// and the payment applied meanwhile.
+	type read struct {
+		o       order.Order
+		charges []order.Charge
+	}
+	second := make(chan read, 1)
 	go func() {
-		charges, done, err := stores[1].LockCharges(context.Background(), key, time.Minute, o.No)
+		o, charges, done, err := stores[1].LockOrder(context.Background(), key, time.Minute, o.No)
 		if err != nil {
 			t.Error(err)
-			second <- nil
+			second <- read{}
 			return
 		}
 		done(context.Background(), nil)
-		second <- charges
+		second <- read{o, charges}
 	}()
 	c := ordertest.SampleCharge(o.No, "ch_lockcharges0000000000001", channel.Alipay)
+	if _, err := stores[0].UpdateOrder(t.Context(), o.No, func(o *order.Order) error {
+		o.ApplyPayment(order.Payment{ChargeID: c.ID, Amount: c.Amount, Currency: c.Currency})
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
 	if err := done(t.Context(), &c); err != nil {
 		t.Fatal(err)
 	}
-	if got := <-second; len(got) != 1 || got[0].ID != c.ID {
-		t.Errorf("the second holder read %v, want the charge recorded on release", got)
+	r := <-second
+	if len(r.charges) != 1 || r.charges[0].ID != c.ID || r.o.Status != order.StatusPaid {
+		t.Errorf("the second holder read %s with charges %v, want paid with the charge recorded on release", r.o.Status, r.charges)
 	}
 	if h := lockHolder(t, stores[0], key); h != "" {
 		t.Errorf("lease left behind, held by %q", h)
 	}
 }
 
-func TestLockChargesReleasesWhenRecordingFails(t *testing.T) {
+func TestLockOrderReleases(t *testing.T) {
 	s := twoInstances(t)[0]
-	const key = "payorder:test:fail"
-	_, done, err := s.LockCharges(t.Context(), key, time.Minute, "nosuchorder1")
-	if err != nil {
+	o := ordertest.SampleOrder("20261129000000000103")
+	if err := s.PutContext(t.Context(), o); err != nil {
 		t.Fatal(err)
 	}
-	c := ordertest.SampleCharge("nosuchorder1", "ch_orphan", channel.Alipay)
-	if err := done(t.Context(), &c); !errors.Is(err, payorder.ErrOrderNotFound) {
-		t.Errorf("recording a charge of an unknown order = %v, want ErrOrderNotFound", err)
-	}
-	if h := lockHolder(t, s, key); h != "" {
-		t.Errorf("a failed record kept the lease, held by %q", h)
-	}
+	t.Run("WhenRecordingFails", func(t *testing.T) {
+		const key = "payorder:test:fail"
+		_, _, done, err := s.LockOrder(t.Context(), key, time.Minute, o.No)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := ordertest.SampleCharge("nosuchorder1", "ch_orphan", channel.Alipay)
+		if err := done(t.Context(), &c); !errors.Is(err, payorder.ErrOrderNotFound) {
+			t.Errorf("recording a charge of an unknown order = %v, want ErrOrderNotFound", err)
+		}
+		if h := lockHolder(t, s, key); h != "" {
+			t.Errorf("a failed record kept the lease, held by %q", h)
+		}
+	})
+	t.Run("WhenTheOrderIsGone", func(t *testing.T) {
+		const key = "payorder:test:gone"
+		if _, _, _, err := s.LockOrder(t.Context(), key, time.Minute, "nosuchorder1"); !errors.Is(err, payorder.ErrOrderNotFound) {
+			t.Errorf("LockOrder(unknown order) = %v, want ErrOrderNotFound", err)
+		}
+		if h := lockHolder(t, s, key); h != "" {
+			t.Errorf("the lease was kept, held by %q", h)
+		}
+	})
 }

@@ -94,7 +94,7 @@ func (s *Store) PutContext(ctx context.Context, o order.Order) error {
 // Order returns the order numbered no, or an error wrapping
 // payorder.ErrOrderNotFound.
 func (s *Store) Order(ctx context.Context, no string) (order.Order, error) {
-	row := s.pool.QueryRow(ctx, `SELECT `+orderColumns+` FROM payorder_orders WHERE no = $1`, no)
+	row := s.pool.QueryRow(ctx, selectOrder, no)
 	o, err := scanOrder(row)
 	if err != nil {
 		return order.Order{}, notFound(err, "order "+no)
@@ -143,7 +143,7 @@ func (s *Store) Charges(ctx context.Context, no string) ([]order.Charge, error) 
 // reads on every call. An unknown order wraps payorder.ErrOrderNotFound.
 func (s *Store) OrderWithCharges(ctx context.Context, no string) (order.Order, []order.Charge, error) {
 	batch := &pgx.Batch{}
-	batch.Queue(`SELECT `+orderColumns+` FROM payorder_orders WHERE no = $1`, no)
+	batch.Queue(selectOrder, no)
 	batch.Queue(selectChargesOf, no)
 	br := s.pool.SendBatch(ctx, batch)
 	defer br.Close()
@@ -157,6 +157,9 @@ func (s *Store) OrderWithCharges(ctx context.Context, no string) (order.Order, [
 	}
 	return o, charges, nil
 }
+
+// selectOrder reads order $1.
+const selectOrder = `SELECT ` + orderColumns + ` FROM payorder_orders WHERE no = $1`
 
 // selectChargesOf reads the charges of order $1, oldest recorded first.
 const selectChargesOf = `SELECT ` + chargeColumns + ` FROM payorder_charges WHERE order_no = $1 ORDER BY seq`

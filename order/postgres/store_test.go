@@ -22,7 +22,7 @@ import (
 var (
 	_ pay.PaymentStore     = (*postgres.Store)(nil)
 	_ pay.Locker           = (*postgres.Store)(nil)
-	_ pay.ChargeLocker     = (*postgres.Store)(nil)
+	_ pay.OrderLocker      = (*postgres.Store)(nil)
 	_ pay.OrderWithCharges = (*postgres.Store)(nil)
 	_ ordertest.Store      = (*postgres.Store)(nil)
 )
@@ -37,7 +37,9 @@ func TestStoreKeepsValuesExactly(t *testing.T) {
 	o.Metadata = map[string]any{
 		"order_id": json.Number("12134676899915430002"), // beyond float64
 		"ratio":    json.Number("1.5"),
-		"nested":   map[string]any{"list": []any{json.Number("1"), "二", nil, true}},
+		"name":     "二",
+		"none":     nil,
+		"flag":     true,
 	}
 	o.ExpiresAt = time.Time{} // never
 	if err := s.PutContext(t.Context(), o); err != nil {
