@@ -312,47 +312,63 @@ func (s *Service) SyncOrder(ctx context.Context, no string) (order.Order, error)
 	if err != nil {
 		return order.Order{}, err
 	}
-	o, err := ps.Order(ctx, no)
+	o, charges, err := s.orderWithCharges(ctx, no)
 	if err != nil {
-		return order.Order{}, err
+		return order.Order{}, s.loadFailed(ctx, no, err)
 	}
-	charges, err := ps.Charges(ctx, no)
+	found, err := s.chargesAtPingpp(ctx, o, charges)
 	if err != nil {
-		return order.Order{}, s.internal(ctx, "loading charges of order "+no, err)
-	}
-	since := o.CreatedAt
-	for _, c := range charges {
-		if since.IsZero() || c.CreatedAt.Before(since) {
-			since = c.CreatedAt
-		}
-	}
-	if since.IsZero() {
-		since = s.cfg.Now().Add(-30 * 24 * time.Hour)
-	}
-	since = since.Add(-time.Hour) // clock skew between the host and Ping++
-
-	numbers := []string{no}
-	for _, c := range charges {
-		if !slices.Contains(numbers, c.PingppOrderNo) {
-			numbers = append(numbers, c.PingppOrderNo)
-		}
+		return order.Order{}, payorder.NewError(payorder.CodePaymentFailed, "asking Ping++ for the charges of order "+no, err)
 	}
 	var errs []error
-	for _, n := range numbers {
-		found, err := s.gw.FindCharges(ctx, n, since)
-		if err != nil {
-			return order.Order{}, payorder.NewError(payorder.CodePaymentFailed, "listing the charges of order "+no, err)
-		}
-		for _, c := range found {
-			if c.Paid {
-				errs = append(errs, s.applyPaidCharge(ctx, c, "", c.Raw()))
-			}
+	for _, c := range found {
+		if c.Paid {
+			errs = append(errs, s.applyPaidCharge(ctx, c, "", chargeJSON(c)))
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
 		return order.Order{}, err
 	}
 	return ps.Order(ctx, no)
+}
+
+// chargesAtPingpp returns Ping++'s current view of the charges recorded for
+// order o: retrieved one by one when the gateway can (ChargeRetriever),
+// else found by order number in the app's charge list since the order began.
+func (s *Service) chargesAtPingpp(ctx context.Context, o order.Order, charges []order.Charge) ([]*pingxx.Charge, error) {
+	if r, ok := s.gw.(ChargeRetriever); ok {
+		found := make([]*pingxx.Charge, 0, len(charges))
+		for _, c := range charges {
+			ch, err := r.RetrieveCharge(ctx, c.ID)
+			if err != nil {
+				return nil, err
+			}
+			found = append(found, ch)
+		}
+		return found, nil
+	}
+	since := o.CreatedAt
+	numbers := []string{o.No}
+	for _, c := range charges {
+		if since.IsZero() || c.CreatedAt.Before(since) {
+			since = c.CreatedAt
+		}
+		if !slices.Contains(numbers, c.PingppOrderNo) {
+			numbers = append(numbers, c.PingppOrderNo)
+		}
+	}
+	if since.IsZero() {
+		since = s.cfg.Now().Add(-30 * 24 * time.Hour)
+	}
+	var found []*pingxx.Charge
+	for _, n := range numbers {
+		fs, err := s.gw.FindCharges(ctx, n, since.Add(-time.Hour)) // an hour for clock skew
+		if err != nil {
+			return nil, err
+		}
+		found = append(found, fs...)
+	}
+	return found, nil
 }
 
 // Reconcile runs SyncOrder for every order that has an unpaid charge live or

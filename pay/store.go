@@ -74,6 +74,15 @@ type Gateway interface {
 	FindCharges(ctx context.Context, orderNo string, since time.Time) ([]*pingxx.Charge, error)
 }
 
+// ChargeRetriever is an optional capability of a Gateway: fetching one
+// charge by id. SyncOrder and Reconcile use it to ask Ping++ about an order's
+// recorded charges one by one rather than searching the app's whole charge
+// list. *pingxx.Client has it.
+type ChargeRetriever interface {
+	// RetrieveCharge returns the charge with id as Ping++ holds it now.
+	RetrieveCharge(ctx context.Context, id string) (*pingxx.Charge, error)
+}
+
 // TokenVerifier maps a login token of the host's mobile clients to the buyer
 // it belongs to.
 type TokenVerifier interface {

@@ -401,6 +401,9 @@ func TestLostWebhookRepairedBySyncOrder(t *testing.T) {
 	e := setupWebhooks(t, true) // manual: the webhook is never delivered
 	c := e.charge(t, seedOrderNo, channel.Wx)
 	e.payCharge(t, c.ID)
+	// The client retrieves recorded charges by id: the app's charge list,
+	// which grows without bound, is not searched.
+	e.emu.Fail(pingpptest.Fault{Route: pingpptest.RouteListCharges, Kind: pingpptest.FaultHTTP503JSON})
 	o, err := e.svc.SyncOrder(t.Context(), seedOrderNo)
 	if err != nil {
 		t.Fatal(err)
@@ -605,4 +608,18 @@ func mustService(t *testing.T, cfg pay.Config, store pay.OrderStore, gw pay.Gate
 		t.Fatal(err)
 	}
 	return svc
+}
+
+// TestSyncOrderWithoutRetrieval: a gateway that cannot fetch a charge by id
+// is asked for the order's charges by order number instead.
+func TestSyncOrderWithoutRetrieval(t *testing.T) {
+	e := setupWebhooks(t, true)
+	c := e.charge(t, seedOrderNo, channel.Alipay)
+	e.payCharge(t, c.ID)
+	testMode := false
+	svc := mustService(t, pay.Config{Livemode: &testMode}, e.store, struct{ pay.Gateway }{e.client})
+	o, err := svc.SyncOrder(t.Context(), seedOrderNo)
+	if err != nil || o.Status != order.StatusPaid || o.Paid.ChargeID != c.ID {
+		t.Fatalf("SyncOrder = %s paid by %+v, %v", o.Status, o.Paid, err)
+	}
 }
