@@ -59,7 +59,7 @@ func (s *MemStore) Put(o Order) error {
 	}
 	if e, ok := s.orders[o.No]; ok {
 		o.Status, o.Paid, o.Refunds = e.order.Status, e.order.Paid, e.order.Refunds
-		o.FulfilledAt, o.FulfilmentLeaseUntil = e.order.FulfilledAt, e.order.FulfilmentLeaseUntil
+		o.FulfilledAt, o.FulfilmentLeaseUntil, o.FulfilmentClaim = e.order.FulfilledAt, e.order.FulfilmentLeaseUntil, e.order.FulfilmentClaim
 		e.order = o
 		return nil
 	}

@@ -80,6 +80,9 @@ type Order struct {
 	FulfilledAt time.Time
 	// FulfilmentLeaseUntil is when a claim to run the hook lapses.
 	FulfilmentLeaseUntil time.Time
+	// FulfilmentClaim identifies the claim in force, so that only its holder
+	// releases it.
+	FulfilmentClaim string
 }
 
 // Validate checks that o can be stored and charged: a number of letters and

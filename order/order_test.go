@@ -88,3 +88,34 @@ func TestValidateMetadataForPingpp(t *testing.T) {
 		})
 	}
 }
+
+func TestFulfilmentClaims(t *testing.T) {
+	now := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
+	o := order.Order{No: "1", Amount: 1}
+	if ok, err := o.ClaimFulfilment(now, time.Minute, "a"); ok || err != nil {
+		t.Fatalf("claim on an unpaid order = %v, %v; want nothing to do", ok, err)
+	}
+	o.ApplyPayment(order.Payment{ChargeID: "ch_1", Amount: 1})
+	if ok, err := o.ClaimFulfilment(now, time.Minute, "a"); !ok || err != nil {
+		t.Fatalf("first claim = %v, %v", ok, err)
+	}
+	if _, err := o.ClaimFulfilment(now.Add(time.Second), time.Minute, "b"); !errors.Is(err, order.ErrFulfilmentBusy) {
+		t.Fatalf("claim during another = %v, want ErrFulfilmentBusy", err)
+	}
+	// a's lease lapses; b takes over; a's late failure must not free b's claim.
+	later := now.Add(2 * time.Minute)
+	if ok, err := o.ClaimFulfilment(later, time.Minute, "b"); !ok || err != nil {
+		t.Fatalf("claim after the lease = %v, %v", ok, err)
+	}
+	o.FinishFulfilment(later, "a", false)
+	if o.FulfilmentClaim != "b" || !o.FulfilmentLeaseUntil.After(later) {
+		t.Errorf("a stale holder released the claim in force: %q until %v", o.FulfilmentClaim, o.FulfilmentLeaseUntil)
+	}
+	o.FinishFulfilment(later, "b", true)
+	if o.FulfilledAt.IsZero() || o.FulfilmentClaim != "" {
+		t.Errorf("after success: fulfilled %v, claim %q", o.FulfilledAt, o.FulfilmentClaim)
+	}
+	if ok, _ := o.ClaimFulfilment(later.Add(time.Hour), time.Minute, "c"); ok {
+		t.Error("a fulfilled order was claimed again")
+	}
+}

@@ -137,27 +137,32 @@ func (o *Order) Close() error {
 // ErrFulfilmentBusy means another caller holds the claim to fulfil the order.
 var ErrFulfilmentBusy = errors.New("order: fulfilment claimed by another caller")
 
-// ClaimFulfilment takes the claim to run the host's hook for o until the
-// lease ends. It returns false when there is nothing to do (unpaid, or
-// fulfilled already) and ErrFulfilmentBusy when another claim is in force.
-func (o *Order) ClaimFulfilment(now time.Time, lease time.Duration) (bool, error) {
+// ClaimFulfilment takes the claim, named claim (unique to the caller), to
+// run the host's hook for o until the lease ends. It returns false when
+// there is nothing to do (unpaid, or fulfilled already) and
+// ErrFulfilmentBusy when another claim is in force.
+func (o *Order) ClaimFulfilment(now time.Time, lease time.Duration, claim string) (bool, error) {
 	if o.Paid == nil || !o.FulfilledAt.IsZero() {
 		return false, nil
 	}
 	if now.Before(o.FulfilmentLeaseUntil) {
 		return false, ErrFulfilmentBusy
 	}
-	o.FulfilmentLeaseUntil = now.Add(lease)
+	o.FulfilmentLeaseUntil, o.FulfilmentClaim = now.Add(lease), claim
 	return true, nil
 }
 
-// FinishFulfilment ends a claim: fulfilled records that the hook succeeded;
-// otherwise the claim is released so that the hook can run again.
-func (o *Order) FinishFulfilment(now time.Time, fulfilled bool) {
-	o.FulfilmentLeaseUntil = time.Time{}
+// FinishFulfilment ends the claim named claim: fulfilled records that the
+// hook succeeded (whoever holds the claim now: the hook has run); otherwise
+// the claim is released so that the hook can run again, unless another
+// caller has taken it over meanwhile.
+func (o *Order) FinishFulfilment(now time.Time, claim string, fulfilled bool) {
 	if fulfilled {
 		o.FulfilledAt = now
+	} else if o.FulfilmentClaim != claim {
+		return
 	}
+	o.FulfilmentLeaseUntil, o.FulfilmentClaim = time.Time{}, ""
 }
 
 // AnomalyKind names what went wrong with a payment.

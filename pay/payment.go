@@ -2,6 +2,7 @@ package pay
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -182,10 +183,11 @@ func (s *Service) fulfil(ctx context.Context, ps PaymentStore, o order.Order, c 
 	if o.Paid == nil || !o.FulfilledAt.IsZero() {
 		return nil
 	}
+	claim := randomID()
 	claimed := false
 	claimedOrder, err := ps.UpdateOrder(ctx, o.No, func(o *order.Order) error {
 		var err error
-		claimed, err = o.ClaimFulfilment(s.cfg.Now(), s.cfg.FulfilmentLease)
+		claimed, err = o.ClaimFulfilment(s.cfg.Now(), s.cfg.FulfilmentLease, claim)
 		return err
 	})
 	if errors.Is(err, order.ErrFulfilmentBusy) {
@@ -208,7 +210,7 @@ func (s *Service) fulfil(ctx context.Context, ps PaymentStore, o order.Order, c 
 	}
 	// Record the result even if the caller has gone: the hook has run.
 	if _, err := ps.UpdateOrder(context.WithoutCancel(ctx), o.No, func(o *order.Order) error {
-		o.FinishFulfilment(s.cfg.Now(), hookErr == nil)
+		o.FinishFulfilment(s.cfg.Now(), claim, hookErr == nil)
 		return nil
 	}); err != nil {
 		return s.internal(ctx, "recording the fulfilment of order "+o.No, err)
@@ -407,4 +409,11 @@ func (s *Service) Anomalies(ctx context.Context) ([]order.Anomaly, error) {
 		return nil, err
 	}
 	return ps.Anomalies(ctx)
+}
+
+// randomID returns 16 random bytes in hex.
+func randomID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }

@@ -251,7 +251,7 @@ func testPaymentRoundTrip(t *testing.T, s Store) {
 	updated := mustUpdate(t, s, o.No, func(o *order.Order) error {
 		o.ApplyPayment(samplePayment("ch_paid000000000000000000001"))
 		o.ApplyRefund(order.Refund{ID: "re_1", ChargeID: "ch_paid000000000000000000001", Amount: 100, SucceededAt: lease, EventID: "evt_2"})
-		o.FulfilmentLeaseUntil = lease
+		o.FulfilmentLeaseUntil, o.FulfilmentClaim = lease, "claim-1"
 		return nil
 	})
 	got, err := s.Order(t.Context(), o.No)
@@ -427,7 +427,7 @@ func testPendingCharges(t *testing.T, s Store) {
 	mustUpdate(t, s, paid.No, func(o *order.Order) error { o.ApplyPayment(samplePayment("ch_ofpaid")); return nil })
 	mustUpdate(t, s, fulfilled.No, func(o *order.Order) error {
 		o.ApplyPayment(samplePayment("ch_offulfilled"))
-		o.FinishFulfilment(live.CreatedAt, true)
+		o.FinishFulfilment(live.CreatedAt, "", true)
 		return nil
 	})
 	got, err := s.PendingCharges(t.Context(), live.CreatedAt)

@@ -47,7 +47,7 @@ func New(pool *pgxpool.Pool, cfg Config) *Store {
 }
 
 const orderColumns = `no, buyer, amount, currency, subject, body, metadata, status,
-	created_at, expires_at, paid, refunds, fulfilled_at, fulfilment_lease_until`
+	created_at, expires_at, paid, refunds, fulfilled_at, fulfilment_lease_until, fulfilment_claim`
 
 const chargeColumns = `id, order_no, pingpp_order_no, channel, amount, currency, extra_key,
 	app_id, livemode, created_at, expires_at, raw`
@@ -79,7 +79,7 @@ func (s *Store) PutContext(ctx context.Context, o order.Order) error {
 		return err
 	}
 	_, err = s.pool.Exec(ctx, `INSERT INTO payorder_orders (`+orderColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
 		ON CONFLICT (no) DO UPDATE SET
 			buyer = excluded.buyer, amount = excluded.amount, currency = excluded.currency,
 			subject = excluded.subject, body = excluded.body, metadata = excluded.metadata,
@@ -257,7 +257,7 @@ func (s *Store) UpdateOrder(ctx context.Context, no string, fn func(*order.Order
 				b.Queue(`UPDATE payorder_orders SET
 					buyer = $2, amount = $3, currency = $4, subject = $5, body = $6, metadata = $7,
 					status = $8, created_at = $9, expires_at = $10, paid = $11, refunds = $12,
-					fulfilled_at = $13, fulfilment_lease_until = $14, updated_at = now()
+					fulfilled_at = $13, fulfilment_lease_until = $14, fulfilment_claim = $15, updated_at = now()
 					WHERE no = $1`, args...)
 				b.Queue(`COMMIT`)
 			})
@@ -448,7 +448,7 @@ func orderArgs(o *order.Order) ([]any, error) {
 	return []any{
 		o.No, o.Buyer, o.Amount, o.Currency, o.Subject, o.Body, jsonArg(metadata), string(o.Status),
 		nullTime(o.CreatedAt), nullTime(o.ExpiresAt), jsonArg(paid), string(refundsJSON),
-		nullTime(o.FulfilledAt), nullTime(o.FulfilmentLeaseUntil),
+		nullTime(o.FulfilledAt), nullTime(o.FulfilmentLeaseUntil), o.FulfilmentClaim,
 	}, nil
 }
 
@@ -470,7 +470,7 @@ func scanOrder(row pgx.Row) (order.Order, error) {
 		created, expires, fulfilled, leased pgtype.Timestamptz
 	)
 	err := row.Scan(&o.No, &o.Buyer, &o.Amount, &o.Currency, &o.Subject, &o.Body, &metadata, &status,
-		&created, &expires, &paid, &refunds, &fulfilled, &leased)
+		&created, &expires, &paid, &refunds, &fulfilled, &leased, &o.FulfilmentClaim)
 	if err != nil {
 		return order.Order{}, err
 	}

@@ -16,6 +16,7 @@ CREATE TABLE payorder_orders (
 	refunds                jsonb NOT NULL DEFAULT '[]', -- succeeded order.Refunds, in order recorded
 	fulfilled_at           timestamptz,
 	fulfilment_lease_until timestamptz,
+	fulfilment_claim       text NOT NULL DEFAULT '',  -- id of the claim in force
 	updated_at             timestamptz NOT NULL DEFAULT now()
 );
 
