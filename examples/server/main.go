@@ -15,7 +15,6 @@ package main
 import (
 	"context"
 	"crypto/rsa"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -28,6 +27,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/yianpay/payorder/examples/internal/serve"
 	"github.com/yianpay/payorder/order"
 	"github.com/yianpay/payorder/pay"
 	"github.com/yianpay/payorder/pay/pingpptest"
@@ -117,27 +117,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	}()
 	defer func() { stopReconcile(); <-reconciled }() // before the store closes
 
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	fmt.Fprintf(out, "payorder: PUT http://%s/pay/pay_for_order/\n", l.Addr())
 	fmt.Fprintf(out, "try:\n  curl -X PUT -H 'Authorization: Token %s' -d 'order_no=%s&channel=alipay' http://%s/pay/pay_for_order/\n",
 		seedToken, seedOrderNo, l.Addr())
 	if ready != nil {
 		ready(addrs{API: l.Addr().String(), Emulator: emuURL})
 	}
-
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(l) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
-		return err
-	}
-	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+	if err := serve.Serve(ctx, l, mux); err != nil {
 		return err
 	}
 	fmt.Fprintln(out, "payorder: stopped")

@@ -13,7 +13,6 @@ package main
 import (
 	"context"
 	"crypto/rsa"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -23,8 +22,8 @@ import (
 	"os/signal"
 	"sync"
 	"syscall"
-	"time"
 
+	"github.com/yianpay/payorder/examples/internal/serve"
 	"github.com/yianpay/payorder/pay/pingpptest"
 	"github.com/yianpay/payorder/pay/pingxx"
 )
@@ -62,27 +61,11 @@ func run(ctx context.Context, args []string, out io.Writer, ready func(addr stri
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: &receiver{key: key, out: out}, ReadHeaderTimeout: 10 * time.Second}
 	fmt.Fprintf(out, "receiving Ping++ webhooks at http://%s/webhooks\n", l.Addr())
 	if ready != nil {
 		ready(l.Addr().String())
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(l) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutdown); err != nil {
-		return err
-	}
-	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
+	return serve.Serve(ctx, l, &receiver{key: key, out: out})
 }
 
 // receiver handles POSTed events. A real one would record each event id
