@@ -103,6 +103,25 @@ func (e *webhookEnv) lastEvent(t testing.TB, typ string) string {
 	return ""
 }
 
+// postEvent posts the emulator's event evtID, signed, to h with the
+// signature under header, and returns the answer's status.
+func (e *webhookEnv) postEvent(t testing.TB, h http.Handler, evtID, header string) int {
+	t.Helper()
+	payload, ok := e.emu.EventJSON(evtID)
+	if !ok {
+		t.Fatalf("no event %s", evtID)
+	}
+	sig, err := e.emu.SignWebhook(payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := httptest.NewRequest(http.MethodPost, "/pay/webhook/", bytes.NewReader(payload))
+	r.Header.Set(header, sig)
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	return w.Code
+}
+
 func (e *webhookEnv) deliver(t testing.TB, eventID string) pingpptest.Delivery {
 	t.Helper()
 	d, err := e.emu.Deliver(t.Context(), eventID)
@@ -464,16 +483,7 @@ func TestWebhookStoreFailureThenRedelivery(t *testing.T) {
 	}
 	c := e.charge(t, seedOrderNo, channel.Alipay)
 	evt := e.payCharge(t, c.ID)
-	ev, _ := e.emu.Event(evt)
-	payload, _ := json.Marshal(ev)
-	sig, _ := e.emu.SignWebhook(payload)
-	post := func() int {
-		r := httptest.NewRequest(http.MethodPost, "/pay/webhook/", bytes.NewReader(payload))
-		r.Header.Set("x-pingplusplus-signature", sig) // any case
-		w := httptest.NewRecorder()
-		wh.ServeHTTP(w, r)
-		return w.Code
-	}
+	post := func() int { return e.postEvent(t, wh, evt, "x-pingplusplus-signature") } // any case
 	flaky.failures.Store(1)
 	if code := post(); code != http.StatusInternalServerError {
 		t.Fatalf("with the store down: %d, want 500", code)
@@ -586,15 +596,8 @@ func TestWebhookOfOtherModeIsIgnored(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := e.charge(t, seedOrderNo, channel.Alipay) // a test-mode charge
-	ev, _ := e.emu.Event(e.payCharge(t, c.ID))
-	payload, _ := json.Marshal(ev)
-	sig, _ := e.emu.SignWebhook(payload)
-	r := httptest.NewRequest(http.MethodPost, "/pay/webhook/", bytes.NewReader(payload))
-	r.Header.Set(pingxx.HeaderWebhookSignature, sig)
-	w := httptest.NewRecorder()
-	wh.ServeHTTP(w, r)
-	if w.Code != http.StatusOK {
-		t.Fatalf("answered %d", w.Code)
+	if code := e.postEvent(t, wh, e.payCharge(t, c.ID), pingxx.HeaderWebhookSignature); code != http.StatusOK {
+		t.Fatalf("answered %d", code)
 	}
 	if o := e.order(t, seedOrderNo); o.Status != order.StatusUnpaid {
 		t.Errorf("a test-mode payment made a live service's order %s", o.Status)
