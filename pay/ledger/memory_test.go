@@ -1,0 +1,12 @@
+package ledger_test
+
+import (
+	"testing"
+
+	"github.com/yianpay/payorder/pay/ledger"
+	"github.com/yianpay/payorder/pay/ledger/ledgertest"
+)
+
+func TestMemory(t *testing.T) {
+	ledgertest.Run(t, func(testing.TB) ledger.Ledger { return &ledger.Memory{} })
+}
