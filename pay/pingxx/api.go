@@ -15,7 +15,7 @@ import (
 	"github.com/yianpay/payorder/channel"
 )
 
-// CreateCharge creates a charge (POST /v1/charges). p.App.Id defaults to the
+// CreateCharge creates a charge (POST /v1/charges). p.AppID defaults to the
 // client's app id; p itself is not modified.
 //
 // On a transport error, a 5xx or a malformed answer it resends the identical
@@ -34,15 +34,15 @@ func (c *Client) CreateCharge(ctx context.Context, p *ChargeParams) (*Charge, er
 		return nil, errors.New("pingxx: create charge: nil params")
 	}
 	params := *p
-	if params.App.Id == "" {
-		params.App.Id = c.appID
+	if params.AppID == "" {
+		params.AppID = c.appID
 	}
-	body, err := json.Marshal(&params)
+	body, err := json.Marshal(params)
 	if err != nil {
 		return nil, fmt.Errorf("pingxx: create charge: encoding params: %w", err)
 	}
 	var ch Charge
-	if err := c.do(ctx, c.createRequest(c.key, body, channel.Channel(params.Channel)), &ch); err != nil {
+	if err := c.do(ctx, c.createRequest(c.key, body, params.Channel), &ch); err != nil {
 		return nil, err
 	}
 	return &ch, nil
@@ -152,17 +152,19 @@ func (c *Client) ListCharges(ctx context.Context, f ListFilter) (*ChargeList, er
 // maxFindPages bounds FindCharges: 100 pages of 100 charges.
 const maxFindPages = 100
 
-// FindCharges returns the charges of this app created at or after since
-// whose order_no is orderNo, newest first, paging through ListCharges. It is
-// how a caller resolves ErrOutcomeUnknown: pass a since taken before the
-// first CreateCharge attempt, with a margin for clock skew. Errors as for
-// ListCharges; ErrMalformedResponse when has_more pages do not advance.
-func (c *Client) FindCharges(ctx context.Context, orderNo string, since time.Time) ([]*Charge, error) {
+// FindCharges returns the charges of this app created between from and to
+// (inclusive, Ping++'s clock; a zero to means no upper bound) whose order_no
+// is orderNo, newest first, paging through ListCharges. It is how a caller
+// resolves ErrOutcomeUnknown: pass the time of the first CreateCharge
+// attempt widened by a margin for clock skew; its cost follows the number of
+// charges the app made in that span. Errors as for ListCharges;
+// ErrMalformedResponse when has_more pages do not advance.
+func (c *Client) FindCharges(ctx context.Context, orderNo string, from, to time.Time) ([]*Charge, error) {
 	if orderNo == "" {
 		return nil, errors.New("pingxx: find charges: empty order_no")
 	}
 	found := []*Charge{}
-	f := ListFilter{CreatedGTE: since, Limit: 100}
+	f := ListFilter{CreatedGTE: from, CreatedLTE: to, Limit: 100}
 	for range maxFindPages {
 		page, err := c.ListCharges(ctx, f)
 		if err != nil {
@@ -181,7 +183,7 @@ func (c *Client) FindCharges(ctx context.Context, orderNo string, since time.Tim
 		}
 		f.StartingAfter = page.Data[len(page.Data)-1].ID
 	}
-	return nil, fmt.Errorf("pingxx: find charges: more than %d pages since %s; narrow the time range", maxFindPages, since.UTC().Format(time.RFC3339))
+	return nil, fmt.Errorf("pingxx: find charges: more than %d pages since %s; narrow the time range", maxFindPages, from.UTC().Format(time.RFC3339))
 }
 
 // Backend returns a pingpp.Backend that sends through this client, bound to

@@ -10,10 +10,77 @@ import (
 	"github.com/yianpay/payorder/channel"
 )
 
-// ChargeParams is the body of POST /v1/charges: pingpp-go's own wire type, so
-// that code written against the SDK keeps compiling. App.Id defaults to the
-// Client's app id when empty.
-type ChargeParams = pingpp.ChargeParams
+// ChargeParams is what POST /v1/charges asks for. It encodes as Ping++'s
+// request body (the names of Ping++'s API: order_no, app.id, client_ip,
+// time_expire, ...), and decodes from it, so that a request kept as JSON can
+// be sent again identically.
+type ChargeParams struct {
+	AppID    string // default: the Client's app id
+	OrderNo  string // the order_no Ping++ and the channel see
+	Channel  channel.Channel
+	Amount   int64 // fen
+	Currency string
+	ClientIP string
+	Subject  string
+	Body     string
+	Extra    map[string]any
+	Metadata map[string]any
+	// TimeExpire is when the charge stops being payable; zero leaves it to
+	// Ping++ (one day, capped by the channel).
+	TimeExpire  time.Time
+	Description string
+}
+
+// chargeParamsWire is the request body, field for field in the order of
+// Ping++'s own SDKs.
+type chargeParamsWire struct {
+	OrderNo     string         `json:"order_no"`
+	App         pingpp.App     `json:"app"`
+	Channel     string         `json:"channel"`
+	Amount      int64          `json:"amount"`
+	Currency    string         `json:"currency"`
+	ClientIP    string         `json:"client_ip"`
+	Subject     string         `json:"subject"`
+	Body        string         `json:"body"`
+	Extra       map[string]any `json:"extra,omitempty"`
+	Metadata    map[string]any `json:"metadata,omitempty"`
+	TimeExpire  int64          `json:"time_expire,omitempty"`
+	Description string         `json:"description,omitempty"`
+}
+
+// MarshalJSON encodes p as Ping++'s request body.
+func (p ChargeParams) MarshalJSON() ([]byte, error) {
+	w := chargeParamsWire{
+		OrderNo: p.OrderNo, Channel: string(p.Channel), Amount: p.Amount, Currency: p.Currency,
+		ClientIP: p.ClientIP, Subject: p.Subject, Body: p.Body, Extra: p.Extra, Metadata: p.Metadata,
+		Description: p.Description,
+	}
+	w.App.Id = p.AppID
+	if !p.TimeExpire.IsZero() {
+		w.TimeExpire = p.TimeExpire.Unix()
+	}
+	return json.Marshal(w)
+}
+
+// UnmarshalJSON decodes Ping++'s request body; numbers in extra and
+// metadata decode as json.Number, so that they encode again unchanged.
+func (p *ChargeParams) UnmarshalJSON(data []byte) error {
+	var w chargeParamsWire
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	if err := dec.Decode(&w); err != nil {
+		return err
+	}
+	*p = ChargeParams{
+		AppID: w.App.Id, OrderNo: w.OrderNo, Channel: channel.Channel(w.Channel), Amount: w.Amount,
+		Currency: w.Currency, ClientIP: w.ClientIP, Subject: w.Subject, Body: w.Body,
+		Extra: w.Extra, Metadata: w.Metadata, Description: w.Description,
+	}
+	if w.TimeExpire != 0 {
+		p.TimeExpire = time.Unix(w.TimeExpire, 0)
+	}
+	return nil
+}
 
 // Charge is a Ping++ charge object. It decodes every shape Ping++ really
 // sends (null for unset ints and strings, [] for empty objects, app as an id

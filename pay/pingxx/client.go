@@ -38,7 +38,7 @@ type Config struct {
 	// HTTP Basic authentication. It never appears in logs or errors.
 	SecretKey string
 	// AppID is the Ping++ app (app_…): the app[id] of list queries and the
-	// App.Id of charge parameters that leave it empty.
+	// AppID of charge parameters that leave it empty.
 	AppID string
 	// PrivateKeyPEM is the merchant's RSA private key (PKCS#1 or PKCS#8
 	// PEM). When set, every request is signed (API.md §7.1).

@@ -109,8 +109,8 @@ func s2(tb testing.TB) string { return string(chargeSamples(tb)["S2"]) }
 
 func testParams() *ChargeParams {
 	return &ChargeParams{
-		Order_no: "123456789", Channel: "wx", Amount: 100, Currency: "cny",
-		Client_ip: "127.0.0.1", Subject: "s", Body: "b",
+		OrderNo: "123456789", Channel: "wx", Amount: 100, Currency: "cny",
+		ClientIP: "127.0.0.1", Subject: "s", Body: "b",
 	}
 }
 
@@ -283,7 +283,7 @@ func TestCreateChargeSendsParams(t *testing.T) {
 	if diff := cmp.Diff(before, *p); diff != "" {
 		t.Errorf("params modified (-before +after):\n%s", diff)
 	}
-	p.App.Id = "app_other"
+	p.AppID = "app_other"
 	if _, err := c.CreateCharge(context.Background(), p); err != nil {
 		t.Fatal(err)
 	}
@@ -354,7 +354,7 @@ func TestRetrieveEscapesIDs(t *testing.T) {
 	for _, call := range []func() error{
 		func() error { _, err := c.RetrieveCharge(context.Background(), ""); return err },
 		func() error { _, err := c.RetrieveEvent(context.Background(), ""); return err },
-		func() error { _, err := c.FindCharges(context.Background(), "", time.Time{}); return err },
+		func() error { _, err := c.FindCharges(context.Background(), "", time.Time{}, time.Time{}); return err },
 	} {
 		if call() == nil {
 			t.Error("empty id: nil error")
@@ -752,7 +752,7 @@ func TestFindChargesPagesAndFilters(t *testing.T) {
 	c, f := setup(t, func(w http.ResponseWriter, r *http.Request, n int) {
 		answer(w, 200, pages[r.URL.Query().Get("starting_after")])
 	})
-	got, err := c.FindCharges(context.Background(), "A", time.Unix(1000, 0))
+	got, err := c.FindCharges(context.Background(), "A", time.Unix(1000, 0), time.Time{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -773,7 +773,7 @@ func TestFindChargesPagesAndFilters(t *testing.T) {
 		c, _ := setup(t, func(w http.ResponseWriter, r *http.Request, n int) {
 			answer(w, 200, `{"object":"list","has_more":true,"data":[`+mk("ch_1", "A")+`]}`)
 		})
-		if _, err := c.FindCharges(context.Background(), "A", time.Time{}); !errors.Is(err, ErrMalformedResponse) {
+		if _, err := c.FindCharges(context.Background(), "A", time.Time{}, time.Time{}); !errors.Is(err, ErrMalformedResponse) {
 			t.Errorf("err = %v, want ErrMalformedResponse", err)
 		}
 	})
@@ -781,7 +781,7 @@ func TestFindChargesPagesAndFilters(t *testing.T) {
 		c, _ := setup(t, func(w http.ResponseWriter, r *http.Request, n int) {
 			answer(w, 200, `{"object":"list","has_more":false,"data":[{"object":"charge"}]}`)
 		})
-		if _, err := c.FindCharges(context.Background(), "A", time.Time{}); !errors.Is(err, ErrMalformedResponse) {
+		if _, err := c.FindCharges(context.Background(), "A", time.Time{}, time.Time{}); !errors.Is(err, ErrMalformedResponse) {
 			t.Errorf("err = %v, want ErrMalformedResponse", err)
 		}
 	})
@@ -816,7 +816,7 @@ func TestBackendRunsPingppGoClients(t *testing.T) {
 		}
 	})
 	ctx := context.Background()
-	sdkCharge, err := pcharge.Client{B: c.Backend(ctx)}.New(testParams())
+	sdkCharge, err := pcharge.Client{B: c.Backend(ctx)}.New(&pingpp.ChargeParams{Order_no: "123456789", Channel: "wx", Amount: 100, Currency: "cny", Client_ip: "127.0.0.1", Subject: "s", Body: "b"})
 	if err != nil {
 		t.Fatal(err)
 	}

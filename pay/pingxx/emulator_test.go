@@ -47,8 +47,8 @@ var orderSeq atomic.Int64
 // params returns charge parameters with a fresh order number.
 func params(ch channel.Channel) *pingxx.ChargeParams {
 	p := &pingxx.ChargeParams{
-		Order_no: "PO" + strconv.FormatInt(time.Now().UnixNano()%1e9, 10) + strconv.FormatInt(orderSeq.Add(1), 10),
-		Channel:  string(ch), Amount: 990, Currency: "cny", Client_ip: "127.0.0.1",
+		OrderNo: "PO" + strconv.FormatInt(time.Now().UnixNano()%1e9, 10) + strconv.FormatInt(orderSeq.Add(1), 10),
+		Channel:  ch, Amount: 990, Currency: "cny", ClientIP: "127.0.0.1",
 		Subject: "课程", Body: "Go 进阶", Metadata: map[string]any{"order_no": "A-1"},
 	}
 	if ch == channel.WxPub {
@@ -67,7 +67,7 @@ func TestEmulatorEveryRoute(t *testing.T) {
 	if err != nil {
 		t.Fatalf("CreateCharge: %v", err)
 	}
-	if created.OrderNo != p.Order_no || created.Amount != 990 || created.App != pingpptest.DefaultAppID || created.Livemode || created.Paid {
+	if created.OrderNo != p.OrderNo || created.Amount != 990 || created.App != pingpptest.DefaultAppID || created.Livemode || created.Paid {
 		t.Errorf("created %+v", created)
 	}
 	if cred, err := created.TypedCredential(); err != nil || cred == nil || cred.Channel() != channel.Wx {
@@ -111,7 +111,7 @@ func TestEmulatorEveryRoute(t *testing.T) {
 		t.Errorf("page 2 = %+v, %v", page2, err)
 	}
 
-	found, err := c.FindCharges(ctx, p.Order_no, since)
+	found, err := c.FindCharges(ctx, p.OrderNo, since, time.Time{})
 	if err != nil || len(found) != 1 || found[0].ID != created.ID {
 		t.Errorf("FindCharges = %v, %v", ids(found), err)
 	}
@@ -227,7 +227,7 @@ func TestEmulatorCreateFaults(t *testing.T) {
 				t.Errorf("emulator: %d charges from %d requests, want %d from %d", st.ChargesCreated, st.Requests, w.created, w.tries)
 			}
 			srv.ClearFaults()
-			found, err := c.FindCharges(context.Background(), p.Order_no, since)
+			found, err := c.FindCharges(context.Background(), p.OrderNo, since, time.Time{})
 			if err != nil || int64(len(found)) != w.created {
 				t.Errorf("FindCharges = %v, %v; want %d", ids(found), err, w.created)
 			}
@@ -435,8 +435,11 @@ func pingppGoCreate(srv *pingpptest.Server) (create func(testing.TB), restore fu
 	pingpp.SetBackend(pingpp.APIBackend, &pingpp.ApiBackend{Type: pingpp.APIBackend, URL: srv.APIBase(), HTTPClient: srv.Client()})
 	create = func(tb testing.TB) {
 		p := params(channel.Wx)
-		p.App.Id = pingpptest.DefaultAppID
-		if ch, err := pcharge.New(p); err != nil || ch.ID == "" {
+		sdk := &pingpp.ChargeParams{
+			Order_no: p.OrderNo, App: pingpp.App{Id: pingpptest.DefaultAppID}, Channel: string(p.Channel),
+			Amount: uint64(p.Amount), Currency: p.Currency, Client_ip: p.ClientIP, Subject: p.Subject, Body: p.Body,
+		}
+		if ch, err := pcharge.New(sdk); err != nil || ch.ID == "" {
 			tb.Fatal(ch, err)
 		}
 	}

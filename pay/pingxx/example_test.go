@@ -26,8 +26,8 @@ func ExampleClient_CreateCharge() {
 		return
 	}
 	ch, err := c.CreateCharge(context.Background(), &pingxx.ChargeParams{
-		Order_no: "20260101A1", Channel: "alipay", Amount: 990, Currency: "cny",
-		Client_ip: "127.0.0.1", Subject: "Go course", Body: "Lessons 1-10",
+		OrderNo: "20260101A1", Channel: "alipay", Amount: 990, Currency: "cny",
+		ClientIP: "127.0.0.1", Subject: "Go course", Body: "Lessons 1-10",
 	})
 	if err != nil {
 		fmt.Println(err)
@@ -60,12 +60,12 @@ func ExampleClient_FindCharges() {
 	ctx := context.Background()
 	since := time.Now().Add(-5 * time.Minute) // before the first attempt, with a margin for clock skew
 	_, err = c.CreateCharge(ctx, &pingxx.ChargeParams{
-		Order_no: "20260101A2", Channel: string(channel.Wx), Amount: 990, Currency: "cny",
-		Client_ip: "127.0.0.1", Subject: "Go course", Body: "Lessons 1-10",
+		OrderNo: "20260101A2", Channel: channel.Wx, Amount: 990, Currency: "cny",
+		ClientIP: "127.0.0.1", Subject: "Go course", Body: "Lessons 1-10",
 	})
 	fmt.Println(errors.Is(err, pingxx.ErrOutcomeUnknown))
 
-	found, err := c.FindCharges(ctx, "20260101A2", since)
+	found, err := c.FindCharges(ctx, "20260101A2", since, time.Now().Add(5*time.Minute))
 	if err != nil {
 		fmt.Println(err)
 		return
