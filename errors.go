@@ -17,7 +17,10 @@ const (
 	CodeOrderNotPayable Code = "order_not_payable"
 	CodeInvalidChannel  Code = "invalid_channel"
 	CodePaymentFailed   Code = "payment_failed"
-	CodeInternal        Code = "internal"
+	// CodeTooManyCharges: the order has as many live charges as the service
+	// allows (one per channel and extra); the client sees 支付请求失败.
+	CodeTooManyCharges Code = "too_many_charges"
+	CodeInternal       Code = "internal"
 	// CodeInvalidToken and CodeUserInactive are authentication failures; the
 	// endpoint answers them 401 with {"detail": message} as Django REST
 	// framework does, not with the envelope.
@@ -42,6 +45,7 @@ var statusTable = map[Code]codeInfo{
 	CodeOrderNotPayable: {-3, "订单已支付", http.StatusOK},
 	CodeInvalidChannel:  {-4, "无效的支付通道", http.StatusOK},
 	CodePaymentFailed:   {-4, "支付请求失败", http.StatusOK},
+	CodeTooManyCharges:  {-4, "支付请求失败", http.StatusOK},
 	CodeInternal:        {-5, "服务器内部错误", http.StatusInternalServerError},
 	CodeInvalidToken:    {-1, "Invalid token.", http.StatusUnauthorized},
 	CodeUserInactive:    {-1, "User inactive or deleted.", http.StatusUnauthorized},
@@ -116,6 +120,9 @@ var (
 	// ErrPaymentFailed: Ping++ did not give a charge (transport error, timeout,
 	// error answer, malformed body). The cause is wrapped.
 	ErrPaymentFailed = &Error{Code: CodePaymentFailed, Message: CodePaymentFailed.Message()}
+	// ErrTooManyCharges: the order already has as many live charges as
+	// allowed (pay.Config.MaxLiveCharges); nothing was asked of Ping++.
+	ErrTooManyCharges = &Error{Code: CodeTooManyCharges, Message: CodeTooManyCharges.Message()}
 	// ErrInternal: anything else; details go to logs, never to clients.
 	ErrInternal = &Error{Code: CodeInternal, Message: CodeInternal.Message()}
 	// ErrInvalidToken: a TokenVerifier knows no such login token.

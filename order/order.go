@@ -1,107 +1,82 @@
 package order
 
 import (
-	"encoding/json"
 	"fmt"
 	"maps"
-	"slices"
 	"time"
 	"unicode/utf8"
 
 	"github.com/yianpay/payorder"
-	"github.com/yianpay/payorder/channel"
 )
 
-// Status is where an order stands.
-type Status string
-
-// The statuses of an order. An order is created Unpaid; a verified payment
-// makes it Paid; the host may close an unpaid order; refunds move a paid order
-// to PartiallyRefunded and Refunded.
-const (
-	StatusUnpaid            Status = "unpaid"
-	StatusPaid              Status = "paid"
-	StatusClosed            Status = "closed"
-	StatusPartiallyRefunded Status = "partially_refunded"
-	StatusRefunded          Status = "refunded"
-)
-
-// transitions lists, for each status, the statuses it may move to.
-var transitions = map[Status][]Status{
-	StatusUnpaid:            {StatusPaid, StatusClosed},
-	StatusPaid:              {StatusPartiallyRefunded, StatusRefunded},
-	StatusPartiallyRefunded: {StatusPartiallyRefunded, StatusRefunded},
-}
-
-// CanBecome reports whether an order in status s may move to next.
-func (s Status) CanBecome(next Status) bool {
-	for _, t := range transitions[s] {
-		if t == next {
-			return true
-		}
-	}
-	return false
-}
-
-// Valid reports whether s is one of the defined statuses.
-func (s Status) Valid() bool {
-	switch s {
-	case StatusUnpaid, StatusPaid, StatusClosed, StatusPartiallyRefunded, StatusRefunded:
-		return true
-	}
-	return false
-}
-
-// Order is an order of the host application as payorder sees it. The amount,
-// currency, subject, body and metadata of every charge come from here, never
-// from a request.
+// Order is an order of the host application as payorder reads it. The
+// amount, currency, subject, body and metadata of every charge come from
+// here, never from a request.
 type Order struct {
-	No       string // merchant order number, letters and digits
+	No       string // merchant order number: 1 to 64 letters and digits
 	Buyer    string // the owner: only this buyer may pay the order
 	Amount   int64  // fen
-	Currency string // ISO code in lower case, "cny" when empty
+	Currency string // ISO code in lower case; "cny" when empty (see CurrencyOrDefault)
 	Subject  string // charge subject; the order number when empty
 	Body     string // charge body; the order number when empty
 	// Metadata is sent to Ping++ with every charge (at most 10 flat keys);
 	// "order_no" is always set to No.
 	Metadata  map[string]any
-	Status    Status
 	CreatedAt time.Time
 	// ExpiresAt is when the order stops accepting payment; zero means never.
+	// A payment made after it is an anomaly to refund, not a fulfilment.
 	ExpiresAt time.Time
-
-	// Payment state, owned by the store once the order exists (Put keeps it).
-
-	// Paid is the payment that paid the order; nil while unpaid.
-	Paid *Payment
-	// Refunds are the succeeded refunds, in the order they were recorded.
-	Refunds []Refund
-	// FulfilledAt is when the host's hook for the paid order succeeded.
-	FulfilledAt time.Time
-	// FulfilmentLeaseUntil is when a claim to run the hook lapses.
-	FulfilmentLeaseUntil time.Time
-	// FulfilmentClaim identifies the claim in force, so that only its holder
-	// releases it.
-	FulfilmentClaim string
+	// Closed means the host no longer sells it (cancelled, withdrawn): it
+	// cannot be charged, and a payment of a charge handed out before is an
+	// anomaly to refund.
+	Closed bool
 }
 
-// Validate checks that o can be stored and charged: a number of letters and
-// digits, a positive amount, a known status, and metadata that Ping++ takes
-// once "order_no" is added (at most 10 keys, no nesting, at most 1000
-// characters). It returns payorder.ErrInvalidRequest naming the fault.
+// DefaultCurrency is the currency of an order that names none.
+const DefaultCurrency = "cny"
+
+// CurrencyOrDefault is the order's currency, DefaultCurrency when empty.
+func (o *Order) CurrencyOrDefault() string {
+	if o.Currency == "" {
+		return DefaultCurrency
+	}
+	return o.Currency
+}
+
+// MaxNoLength is the longest order number payorder takes.
+const MaxNoLength = 64
+
+// ValidNo reports whether no can be an order number: 1 to MaxNoLength ASCII
+// letters or digits. Callers check it before any store read, so that a
+// request's garbage never reaches a database or a log line.
+func ValidNo(no string) bool {
+	if no == "" || len(no) > MaxNoLength {
+		return false
+	}
+	for i := 0; i < len(no); i++ {
+		c := no[i]
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
+			return false
+		}
+	}
+	return true
+}
+
+// Validate checks that o can be charged: a valid number (ValidNo), a
+// positive amount, and metadata that Ping++ takes once "order_no" is added
+// (at most 10 keys, no nesting, at most 1000 characters). It returns
+// payorder.ErrInvalidRequest naming the fault.
 func (o *Order) Validate() error {
 	switch {
-	case o.No == "" || len(o.No) > 64 || !alnum(o.No):
+	case !ValidNo(o.No):
 		return payorder.NewError(payorder.CodeInvalidRequest, "order: number must be 1 to 64 letters or digits", nil)
 	case o.Amount <= 0:
 		return payorder.NewError(payorder.CodeInvalidRequest, "order: amount must be positive", nil)
-	case o.Status != "" && !o.Status.Valid():
-		return payorder.NewError(payorder.CodeInvalidRequest, "order: unknown status "+string(o.Status), nil)
 	}
 	return validateMetadata(o.Metadata)
 }
 
-// Ping++'s metadata limits (API.md §2.1).
+// Ping++'s metadata limits.
 const (
 	maxMetadataKeys  = 10
 	maxMetadataRunes = 1000
@@ -130,70 +105,38 @@ func validateMetadata(m map[string]any) error {
 	return nil
 }
 
-// Payable returns nil when o can be charged at now, and
-// payorder.ErrOrderNotPayable otherwise, with the client message 订单已支付
-// for a paid or refunded order and 订单已关闭 for a closed or expired one.
-func (o *Order) Payable(now time.Time) error {
-	switch o.Status {
-	case StatusUnpaid, "":
-	case StatusClosed:
-		return notPayable("订单已关闭", "order "+o.No+" is closed")
-	default:
-		return notPayable("订单已支付", "order "+o.No+" is "+string(o.Status))
-	}
-	if !o.ExpiresAt.IsZero() && !now.Before(o.ExpiresAt) {
-		return notPayable("订单已关闭", "order "+o.No+" expired at "+o.ExpiresAt.UTC().Format(time.RFC3339))
+// Open reports whether o accepts payment at t: not closed, not expired.
+func (o *Order) Open(t time.Time) bool {
+	return !o.Closed && (o.ExpiresAt.IsZero() || t.Before(o.ExpiresAt))
+}
+
+// Chargeable returns nil when the host's order can be charged at now, and
+// payorder.ErrOrderNotPayable with the client message 订单已关闭 when it is
+// closed or expired. (Whether it is paid is the ledger's to say.)
+func (o *Order) Chargeable(now time.Time) error {
+	switch {
+	case o.Closed:
+		return NotPayable(MessageClosed, "order "+o.No+" is closed")
+	case !o.Open(now):
+		return NotPayable(MessageClosed, "order "+o.No+" expired at "+o.ExpiresAt.UTC().Format(time.RFC3339))
 	}
 	return nil
 }
 
-func notPayable(message, detail string) error {
-	return payorder.NewError(payorder.CodeOrderNotPayable, detail, nil).WithMessage(message)
+// The client messages of payorder.ErrOrderNotPayable.
+const (
+	MessagePaid   = "订单已支付"
+	MessageClosed = "订单已关闭"
+)
+
+// NotPayable returns payorder.ErrOrderNotPayable with the client message
+// msg (MessagePaid or MessageClosed) and detail.
+func NotPayable(msg, detail string) error {
+	return payorder.NewError(payorder.CodeOrderNotPayable, detail, nil).WithMessage(msg)
 }
 
-func alnum(s string) bool {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
-			return false
-		}
-	}
-	return true
-}
-
-// Charge is the record of one Ping++ charge made for an order.
-type Charge struct {
-	ID      string // ch_…
-	OrderNo string // the merchant's order number
-	// PingppOrderNo is the order_no sent to Ping++: the merchant's, or one
-	// derived from it where WeChat refuses a reused number.
-	PingppOrderNo string
-	Channel       channel.Channel
-	Amount        int64
-	Currency      string
-	// ExtraKey identifies the extra parameters the charge was made with
-	// (canonical JSON), so a charge is reused only for the same extra.
-	ExtraKey  string
-	AppID     string
-	Livemode  bool
-	CreatedAt time.Time
-	ExpiresAt time.Time
-	// JSON is the charge exactly as Ping++ returned it.
-	JSON json.RawMessage
-}
-
-// Live reports whether c can still be paid at now with at least margin to spare.
-func (c *Charge) Live(now time.Time, margin time.Duration) bool {
-	return now.Add(margin).Before(c.ExpiresAt)
-}
-
-// clone returns a copy of o that shares no maps or slices with it.
-func (o Order) clone() Order {
+// Clone returns a copy of o that shares no map with it.
+func (o Order) Clone() Order {
 	o.Metadata = maps.Clone(o.Metadata)
-	o.Refunds = slices.Clone(o.Refunds)
-	if o.Paid != nil {
-		p := *o.Paid
-		o.Paid = &p
-	}
 	return o
 }

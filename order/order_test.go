@@ -1,6 +1,7 @@
 package order_test
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -10,28 +11,26 @@ import (
 	"github.com/yianpay/payorder/order"
 )
 
-func TestPayable(t *testing.T) {
+func TestChargeable(t *testing.T) {
 	now := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
 	tests := []struct {
 		name    string
-		status  order.Status
+		closed  bool
 		expires time.Time
 		wantErr error
 		wantMsg string
 	}{
-		{"Unpaid", order.StatusUnpaid, time.Time{}, nil, ""},
-		{"UnpaidNotYetExpired", order.StatusUnpaid, now.Add(time.Second), nil, ""},
-		{"ErrOrderNotPayable/Paid", order.StatusPaid, time.Time{}, payorder.ErrOrderNotPayable, "订单已支付"},
-		{"ErrOrderNotPayable/Refunded", order.StatusRefunded, time.Time{}, payorder.ErrOrderNotPayable, "订单已支付"},
-		{"ErrOrderNotPayable/Closed", order.StatusClosed, time.Time{}, payorder.ErrOrderNotPayable, "订单已关闭"},
-		{"ErrOrderNotPayable/Expired", order.StatusUnpaid, now, payorder.ErrOrderNotPayable, "订单已关闭"},
+		{"Open", false, time.Time{}, nil, ""},
+		{"NotYetExpired", false, now.Add(time.Second), nil, ""},
+		{"ErrOrderNotPayable/Closed", true, time.Time{}, payorder.ErrOrderNotPayable, "订单已关闭"},
+		{"ErrOrderNotPayable/Expired", false, now, payorder.ErrOrderNotPayable, "订单已关闭"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			o := order.Order{No: "1", Amount: 1, Status: tt.status, ExpiresAt: tt.expires}
-			err := o.Payable(now)
+			o := order.Order{No: "1", Amount: 1, Closed: tt.closed, ExpiresAt: tt.expires}
+			err := o.Chargeable(now)
 			if !errors.Is(err, tt.wantErr) || (tt.wantErr == nil) != (err == nil) {
-				t.Fatalf("Payable = %v, want %v", err, tt.wantErr)
+				t.Fatalf("Chargeable = %v, want %v", err, tt.wantErr)
 			}
 			if got := payorder.ClientMessage(err); got != tt.wantMsg {
 				t.Errorf("message = %q, want %q", got, tt.wantMsg)
@@ -40,22 +39,41 @@ func TestPayable(t *testing.T) {
 	}
 }
 
-func TestStatusTransitions(t *testing.T) {
-	allowed := map[[2]order.Status]bool{
-		{order.StatusUnpaid, order.StatusPaid}:                         true,
-		{order.StatusUnpaid, order.StatusClosed}:                       true,
-		{order.StatusPaid, order.StatusPartiallyRefunded}:              true,
-		{order.StatusPaid, order.StatusRefunded}:                       true,
-		{order.StatusPartiallyRefunded, order.StatusPartiallyRefunded}: true,
-		{order.StatusPartiallyRefunded, order.StatusRefunded}:          true,
-	}
-	all := []order.Status{order.StatusUnpaid, order.StatusPaid, order.StatusClosed, order.StatusPartiallyRefunded, order.StatusRefunded}
-	for _, from := range all {
-		for _, to := range all {
-			if got := from.CanBecome(to); got != allowed[[2]order.Status{from, to}] {
-				t.Errorf("%s.CanBecome(%s) = %v", from, to, got)
-			}
+func TestValidNo(t *testing.T) {
+	for no, want := range map[string]bool{
+		"12134676899915430002": true, "A1R2": true, strings.Repeat("9", 64): true,
+		"": false, strings.Repeat("9", 65): false, "12 3": false, "1\x00": false, "订单": false, "1-2": false,
+	} {
+		if got := order.ValidNo(no); got != want {
+			t.Errorf("ValidNo(%q) = %v, want %v", no, got, want)
 		}
+	}
+}
+
+func TestMemStore(t *testing.T) {
+	s, err := order.NewMemStore(order.Order{No: "A1", Buyer: "b", Amount: 100, Metadata: map[string]any{"k": "v"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, err := s.Order(context.Background(), "A1")
+	if err != nil || o.Buyer != "b" || o.Closed {
+		t.Fatalf("Order = %+v, %v", o, err)
+	}
+	o.Metadata["k"] = "changed"
+	if again, _ := s.Order(context.Background(), "A1"); again.Metadata["k"] != "v" {
+		t.Error("a caller's change reached the store")
+	}
+	if err := s.Close("A1"); err != nil {
+		t.Fatal(err)
+	}
+	if o, _ := s.Order(context.Background(), "A1"); !o.Closed {
+		t.Error("Close did not close the order")
+	}
+	if _, err := s.Order(context.Background(), "B1"); !errors.Is(err, payorder.ErrOrderNotFound) {
+		t.Errorf("Order(unknown) = %v, want ErrOrderNotFound", err)
+	}
+	if err := s.Put(order.Order{No: "bad no", Amount: 1}); !errors.Is(err, payorder.ErrInvalidRequest) {
+		t.Errorf("Put of an invalid order = %v, want ErrInvalidRequest", err)
 	}
 }
 
@@ -86,36 +104,5 @@ func TestValidateMetadataForPingpp(t *testing.T) {
 				t.Errorf("Validate = %v, want ok=%v", err, tt.ok)
 			}
 		})
-	}
-}
-
-func TestFulfilmentClaims(t *testing.T) {
-	now := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
-	o := order.Order{No: "1", Amount: 1}
-	if ok, err := o.ClaimFulfilment(now, time.Minute, "a"); ok || err != nil {
-		t.Fatalf("claim on an unpaid order = %v, %v; want nothing to do", ok, err)
-	}
-	o.ApplyPayment(order.Payment{ChargeID: "ch_1", Amount: 1})
-	if ok, err := o.ClaimFulfilment(now, time.Minute, "a"); !ok || err != nil {
-		t.Fatalf("first claim = %v, %v", ok, err)
-	}
-	if _, err := o.ClaimFulfilment(now.Add(time.Second), time.Minute, "b"); !errors.Is(err, order.ErrFulfilmentBusy) {
-		t.Fatalf("claim during another = %v, want ErrFulfilmentBusy", err)
-	}
-	// a's lease lapses; b takes over; a's late failure must not free b's claim.
-	later := now.Add(2 * time.Minute)
-	if ok, err := o.ClaimFulfilment(later, time.Minute, "b"); !ok || err != nil {
-		t.Fatalf("claim after the lease = %v, %v", ok, err)
-	}
-	o.FinishFulfilment(later, "a", false)
-	if o.FulfilmentClaim != "b" || !o.FulfilmentLeaseUntil.After(later) {
-		t.Errorf("a stale holder released the claim in force: %q until %v", o.FulfilmentClaim, o.FulfilmentLeaseUntil)
-	}
-	o.FinishFulfilment(later, "b", true)
-	if o.FulfilledAt.IsZero() || o.FulfilmentClaim != "" {
-		t.Errorf("after success: fulfilled %v, claim %q", o.FulfilledAt, o.FulfilmentClaim)
-	}
-	if ok, _ := o.ClaimFulfilment(later.Add(time.Hour), time.Minute, "c"); ok {
-		t.Error("a fulfilled order was claimed again")
 	}
 }

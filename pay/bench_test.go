@@ -12,8 +12,8 @@ import (
 
 // BenchmarkPayForOrder compares paying a new order (a Ping++ create through
 // the emulator) with paying an order that has a live charge (no Ping++
-// call). The reuse sub-benchmark reports reuse/create, its cost as a
-// fraction of a create's, when both run.
+// call), over setup's ledger.Memory. The reuse sub-benchmark reports
+// reuse/create, its cost as a fraction of a create's, when both run.
 func BenchmarkPayForOrder(b *testing.B) {
 	e := setup(b)
 	var createNsPerOp float64

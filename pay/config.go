@@ -8,22 +8,20 @@ import (
 	"time"
 
 	"github.com/yianpay/payorder/channel"
-	"github.com/yianpay/payorder/order"
-	"github.com/yianpay/payorder/pay/pingxx"
 )
 
-// Config holds the Service's settings. The zero value works: it enables
-// alipay and wx, gives charges their channel's default lifetime and logs nothing.
+// Config holds the Service's settings. AppID is required; every other zero
+// value works: it enables alipay and wx, gives charges their channel's
+// default lifetime, works in test mode and logs nothing.
 type Config struct {
-	// AppID is the Ping++ app id charges are made for; empty leaves it to the
-	// Gateway (a *pingxx.Client fills in its own).
+	// AppID is the Ping++ app id charges are made for; events of any other
+	// app are ignored. Required.
 	AppID string
-	// Livemode is the Ping++ mode of the key charges are made with: true for
-	// sk_live_, false for sk_test_. Nil takes it from the Gateway when it has
-	// a Livemode method (a *pingxx.Client has). Webhook handling needs it: a
-	// report of the other mode is ignored, so that a free test payment never
-	// pays a real order.
-	Livemode *bool
+	// Livemode is the Ping++ mode of the secret key: true for sk_live_,
+	// false for sk_test_ (pingxx.Client.Livemode tells). Reports of the
+	// other mode are ignored, so that a free test payment never pays a real
+	// order.
+	Livemode bool
 	// Channels are the channels buyers may pay with; default alipay and wx.
 	Channels []channel.Channel
 	// ChargeLifetime is how long a new charge stays payable; it is capped by
@@ -33,40 +31,60 @@ type Config struct {
 	// ReuseMargin is how much life a charge must have left to be handed out
 	// again instead of making a new one; default one minute.
 	ReuseMargin time.Duration
-	// LockTTL bounds how long a cross-process lock (see Locker) outlives a
-	// holder that died; default DefaultLockTTL. Short is better: a holder
-	// that died while creating a charge never handed it to a buyer, and the
-	// next holder, repeating the create within Ping++'s idempotency window
-	// (one minute for most channels), gets that charge instead of a second.
+	// MaxLiveCharges bounds the live charges of one order (one per channel
+	// and extra); a call that would make one more answers
+	// payorder.ErrTooManyCharges without asking Ping++. Default 3.
+	MaxLiveCharges int
+	// LockTTL is the lease of a payment attempt: how long a caller that died
+	// while asking Ping++ keeps others waiting before one of them takes the
+	// attempt over and finds out what it made. The holder renews it while it
+	// waits on Ping++. Default DefaultLockTTL.
 	LockTTL time.Duration
 	// TrustedProxies are the networks whose X-Forwarded-For and X-Real-IP
 	// headers the Handler believes when it takes the buyer's IP address.
 	TrustedProxies []netip.Prefix
-	// OnPaid lets the host fulfil a paid order (unlock the course). It runs
-	// once per order however many times Ping++ reports the payment, and
-	// concurrent reports never run it twice at once, provided it returns
-	// within FulfilmentLease: its context ends a little before the lease
-	// does. An error makes the report fail, so Ping++ delivers it again and
-	// OnPaid runs again; it should therefore be idempotent in the face of a
-	// crash between its success and the record of it.
-	OnPaid func(ctx context.Context, o order.Order, ch *pingxx.Charge) error
+	// OnPaid lets the host fulfil a paid order (unlock the course); see
+	// Fulfilment for what it is told. It is called until it succeeds, on the
+	// webhook's delivery or by Reconcile, with the same Fulfilment.ID for the
+	// same payment, and never by two callers at once while each is alive:
+	// a claim leased by the ledger's clock and renewed while it runs
+	// excludes the others, and its context is cancelled when the claim is
+	// lost. A process paused past the lease can still be running it when
+	// another takes over, and a crash between its success and the record of
+	// it runs it again: make its effect idempotent by Fulfilment.ID, or use
+	// OnPaidTx.
+	OnPaid func(ctx context.Context, f Fulfilment) error
+	// OnPaidTx, when set, runs instead of OnPaid inside the ledger
+	// transaction that marks the order fulfilled; db is that transaction
+	// (pgx.Tx for the PostgreSQL ledger, *sql.Tx for MySQL, nil for
+	// ledger.Memory). Whatever it writes through db commits if and only if
+	// the order is recorded fulfilled, so its effect happens exactly once,
+	// across crashes and database restarts too. It holds the order's ledger
+	// row locked while it runs: keep it short.
+	OnPaidTx func(ctx context.Context, db any, f Fulfilment) error
 	// OnAnomaly tells the host about a payment that needs a person: a double
 	// payment or a payment of a closed order to refund, an amount or
 	// currency mismatch, a payment for an unknown order. It runs after the
-	// anomaly is durably recorded, and may run again for the same Anomaly.ID
-	// when Ping++ redelivers.
-	OnAnomaly func(ctx context.Context, a order.Anomaly) error
-	// FulfilmentLease bounds how long a claim to run OnPaid blocks other
-	// reports of the same payment if its holder dies; default five minutes.
+	// anomaly is durably recorded, and may run again for the same
+	// Anomaly.ID when Ping++ redelivers.
+	OnAnomaly func(ctx context.Context, a Anomaly) error
+	// FulfilmentLease is the lease of a claim to run OnPaid, renewed while it
+	// runs; default one minute.
 	FulfilmentLease time.Duration
-	// Now is the clock; default time.Now.
+	// Now is the clock of orders' expiry and of charge lifetimes; default
+	// time.Now. Leases and claims use the ledger's clock.
 	Now func() time.Time
-	// Logger receives the causes of failures; default discards.
+	// Logger receives what the Service did and why it failed; default
+	// discards. Errors it returns are logged by whoever answers them (the
+	// handlers), not here.
 	Logger *slog.Logger
 }
 
 // DefaultLockTTL is the default Config.LockTTL.
 const DefaultLockTTL = 20 * time.Second
+
+// DefaultMaxLiveCharges is the default Config.MaxLiveCharges.
+const DefaultMaxLiveCharges = 3
 
 // DefaultChannels are the channels enabled when Config.Channels is empty: the
 // two of the documented endpoint.
@@ -80,11 +98,14 @@ func (c Config) withDefaults() Config {
 	if c.ReuseMargin <= 0 {
 		c.ReuseMargin = time.Minute
 	}
+	if c.MaxLiveCharges <= 0 {
+		c.MaxLiveCharges = DefaultMaxLiveCharges
+	}
 	if c.LockTTL <= 0 {
 		c.LockTTL = DefaultLockTTL
 	}
 	if c.FulfilmentLease <= 0 {
-		c.FulfilmentLease = 5 * time.Minute
+		c.FulfilmentLease = time.Minute
 	}
 	if c.Now == nil {
 		c.Now = time.Now

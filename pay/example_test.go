@@ -12,6 +12,7 @@ import (
 	"github.com/yianpay/payorder/channel"
 	"github.com/yianpay/payorder/order"
 	"github.com/yianpay/payorder/pay"
+	"github.com/yianpay/payorder/pay/ledger"
 	"github.com/yianpay/payorder/pay/pingpptest"
 	"github.com/yianpay/payorder/pay/pingxx"
 )
@@ -30,7 +31,9 @@ func ExampleService_PayForOrder() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	svc, err := pay.New(pay.Config{}, store, client)
+	// The host's orders are read from store; payorder's own records (attempts,
+	// charges, payments) are kept in the ledger, here in memory.
+	svc, err := pay.New(pay.Config{AppID: pingpptest.DefaultAppID}, store, &ledger.Memory{}, client)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -42,6 +45,12 @@ func ExampleService_PayForOrder() {
 	cred, _ := ch.TypedCredential()
 	fmt.Println(ch.OrderNo, ch.Amount, ch.Currency, ch.Channel)
 	fmt.Println(strings.Contains(cred.(channel.AlipayCredential).OrderInfo, `total_fee="99.00"`))
+	// Whether the order is paid is the ledger's to say, not the host's order.
+	rec, err := svc.Record(context.Background(), "12134676899915430002")
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(rec.Status(), len(rec.Charges))
 
 	_, err = svc.PayForOrder(context.Background(), "12134676899915430002", "bitcoin", pay.ForBuyer("15201052252"))
 	fmt.Println(errors.Is(err, payorder.ErrInvalidChannel), payorder.ClientMessage(err))
@@ -50,6 +59,7 @@ func ExampleService_PayForOrder() {
 	// Output:
 	// 12134676899915430002 9900 cny alipay
 	// true
+	// unpaid 1
 	// true 无效的支付通道
 	// true 订单不存在
 }
@@ -62,7 +72,7 @@ func ExampleHandler() {
 		BaseURL: emu.APIBase(), HTTPClient: emu.Client(),
 	})
 	store, _ := order.NewMemStore(order.Order{No: "12134676899915430002", Buyer: "15201052252", Amount: 9900})
-	svc, _ := pay.New(pay.Config{}, store, client)
+	svc, _ := pay.New(pay.Config{AppID: pingpptest.DefaultAppID}, store, &ledger.Memory{}, client)
 	h := pay.NewHandler(svc, pay.StaticTokens{"706a87288233ea2427cddb8a1bbce29369ac5073": "15201052252"})
 
 	r := httptest.NewRequest("PUT", "/pay/pay_for_order/", strings.NewReader("order_no=12134676899915430002&channel=bitcoin"))

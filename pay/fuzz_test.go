@@ -8,27 +8,54 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/yianpay/payorder/order"
 	"github.com/yianpay/payorder/pay"
+	"github.com/yianpay/payorder/pay/ledger"
 	"github.com/yianpay/payorder/pay/pingpptest"
 	"github.com/yianpay/payorder/pay/pingxx"
 )
 
-// stubGateway answers every create with a well-formed charge, without I/O,
-// so the fuzzer spends its time on request parsing.
+// stubGateway answers every create with a well-formed charge made for the
+// request, without I/O, so the fuzzer spends its time on request parsing.
+// Every charge it is asked about is an unpaid charge of the default app.
 type stubGateway struct{}
 
+// stubCharges numbers the stub's charges: charge ids are unique in a ledger.
+var stubCharges atomic.Int64
+
 func (stubGateway) CreateCharge(_ context.Context, p *pingxx.ChargeParams) (*pingxx.Charge, error) {
-	raw := fmt.Sprintf(`{"id":"ch_fuzz0000000000000000000","object":"charge","created":%d,"livemode":false,"paid":false,"app":"app_1","channel":%q,"order_no":%q,"amount":%d,"currency":%q,"time_expire":%d,"credential":{}}`,
-		time.Now().Unix(), p.Channel, p.Order_no, p.Amount, p.Currency, time.Now().Add(time.Hour).Unix())
+	now := time.Now()
+	expire := p.TimeExpire
+	if expire.IsZero() {
+		expire = now.Add(time.Hour)
+	}
+	raw, err := json.Marshal(map[string]any{
+		"id": fmt.Sprintf("ch_fuzz%017d", stubCharges.Add(1)), "object": "charge", "created": now.Unix(),
+		"livemode": false, "paid": false, "app": p.AppID, "channel": p.Channel, "order_no": p.OrderNo,
+		"amount": p.Amount, "currency": p.Currency, "extra": p.Extra, "metadata": p.Metadata,
+		"time_expire": expire.Unix(), "credential": map[string]any{},
+	})
+	if err != nil {
+		return nil, err
+	}
 	var c pingxx.Charge
-	return &c, json.Unmarshal([]byte(raw), &c)
+	return &c, json.Unmarshal(raw, &c)
 }
 
-func (stubGateway) FindCharges(context.Context, string, time.Time) ([]*pingxx.Charge, error) {
+func (stubGateway) RetrieveCharge(_ context.Context, id string) (*pingxx.Charge, error) {
+	raw, err := json.Marshal(map[string]any{"id": id, "object": "charge", "livemode": false, "paid": false, "app": pingpptest.DefaultAppID})
+	if err != nil {
+		return nil, err
+	}
+	var c pingxx.Charge
+	return &c, json.Unmarshal(raw, &c)
+}
+
+func (stubGateway) FindCharges(context.Context, string, time.Time, time.Time) ([]*pingxx.Charge, error) {
 	return nil, nil
 }
 
@@ -56,7 +83,7 @@ func FuzzHandler(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	svc, err := pay.New(pay.Config{}, store, stubGateway{})
+	svc, err := pay.New(pay.Config{AppID: pingpptest.DefaultAppID}, store, &ledger.Memory{}, stubGateway{})
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -102,8 +129,7 @@ func FuzzWebhookHandler(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	testMode := false
-	svc, err := pay.New(pay.Config{AppID: pingpptest.DefaultAppID, Livemode: &testMode}, store, stubGateway{})
+	svc, err := pay.New(pay.Config{AppID: pingpptest.DefaultAppID}, store, &ledger.Memory{}, stubGateway{}) // test mode
 	if err != nil {
 		f.Fatal(err)
 	}

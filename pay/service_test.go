@@ -5,9 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"slices"
+	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -15,6 +14,7 @@ import (
 	"github.com/yianpay/payorder/channel"
 	"github.com/yianpay/payorder/order"
 	"github.com/yianpay/payorder/pay"
+	"github.com/yianpay/payorder/pay/ledger"
 	"github.com/yianpay/payorder/pay/pingpptest"
 	"github.com/yianpay/payorder/pay/pingxx"
 )
@@ -92,29 +92,26 @@ func TestDifferentExtraIsADifferentCharge(t *testing.T) {
 }
 
 func TestExpiredChargeIsReplaced(t *testing.T) {
-	for _, tt := range []struct {
-		ch          channel.Channel
-		sameOrderNo bool
-	}{
-		{channel.Alipay, true}, // Ping++ makes a new alipay charge for a repeated order_no
-		{channel.Wx, false},    // WeChat refuses it: a derived order_no is sent
-	} {
-		t.Run(string(tt.ch), func(t *testing.T) {
+	for _, ch := range []channel.Channel{channel.Alipay, channel.Wx} {
+		t.Run(string(ch), func(t *testing.T) {
 			e := setup(t)
-			first, err := e.svc.PayForOrder(t.Context(), seedOrderNo, tt.ch, pay.ForBuyer(seedBuyer))
+			first, err := e.svc.PayForOrder(t.Context(), seedOrderNo, ch, pay.ForBuyer(seedBuyer))
 			if err != nil {
 				t.Fatal(err)
 			}
 			e.clock.Advance(time.Duration(first.TimeExpire-first.Created)*time.Second + time.Second)
-			second, err := e.svc.PayForOrder(t.Context(), seedOrderNo, tt.ch, pay.ForBuyer(seedBuyer))
+			second, err := e.svc.PayForOrder(t.Context(), seedOrderNo, ch, pay.ForBuyer(seedBuyer))
 			if err != nil {
 				t.Fatal(err)
 			}
 			if second.ID == first.ID {
 				t.Fatalf("expired charge %s handed out again", first.ID)
 			}
-			if (second.OrderNo == first.OrderNo) != tt.sameOrderNo {
-				t.Errorf("order_no %s then %s; same wanted: %v", first.OrderNo, second.OrderNo, tt.sameOrderNo)
+			// Every attempt has a Ping++ number of its own (WeChat refuses a
+			// reused one; for the others it keeps Ping++'s idempotency from
+			// answering one attempt with another's charge).
+			if first.OrderNo != seedOrderNo || second.OrderNo != seedOrderNo+"R2" {
+				t.Errorf("order_no %s then %s, want %s then %sR2", first.OrderNo, second.OrderNo, seedOrderNo, seedOrderNo)
 			}
 			if second.Metadata["order_no"] != seedOrderNo {
 				t.Errorf("metadata.order_no = %v, want the merchant's %s", second.Metadata["order_no"], seedOrderNo)
@@ -206,9 +203,11 @@ func TestUnknownOutcomeIsLookedUp(t *testing.T) {
 	}
 }
 
-func TestUnknownOutcomeUnresolvedThenFound(t *testing.T) {
+// TestUnknownOutcomeSurvivesRestart: the create's answer is lost and the
+// lookup fails; the attempt is in the ledger, so a new instance (a restart)
+// finds the charge instead of making a second.
+func TestUnknownOutcomeSurvivesRestart(t *testing.T) {
 	e := setup(t)
-	// The create is answered by nothing and the look-up fails too.
 	e.emu.Fail(pingpptest.Fault{Route: pingpptest.RouteCreateCharge, Kind: pingpptest.FaultReset, After: true})
 	e.emu.Fail(pingpptest.Fault{Route: pingpptest.RouteListCharges, Kind: pingpptest.FaultHTTP503JSON})
 	_, err := e.svc.PayForOrder(t.Context(), seedOrderNo, channel.Wx, pay.ForBuyer(seedBuyer))
@@ -216,13 +215,61 @@ func TestUnknownOutcomeUnresolvedThenFound(t *testing.T) {
 		t.Fatalf("err = %v, want ErrPaymentFailed wrapping ErrOutcomeUnknown", err)
 	}
 	e.emu.ClearFaults()
-	ch, err := e.svc.PayForOrder(t.Context(), seedOrderNo, channel.Wx, pay.ForBuyer(seedBuyer))
+	restarted := newInstance(t, e)
+	ch, err := restarted.PayForOrder(t.Context(), seedOrderNo, channel.Wx, pay.ForBuyer(seedBuyer))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got := e.emu.Stats().ChargesCreated; got != 1 {
 		t.Errorf("Ping++ created %d charges, want 1 (the lost one, %s)", got, ch.ID)
 	}
+}
+
+// TestLostAttemptIsClosedAfterTheWindow: a create that never reached
+// Ping++, with the lookup failing too, leaves an open attempt; once Ping++'s
+// idempotency window is over the next caller lists the charges made around
+// the attempt, finds none, closes it as lost with that evidence, and
+// charges: no order is stuck.
+func TestLostAttemptIsClosedAfterTheWindow(t *testing.T) {
+	e := setup(t)
+	e.emu.Fail(pingpptest.Fault{Route: pingpptest.RouteCreateCharge, Kind: pingpptest.FaultReset})
+	e.emu.Fail(pingpptest.Fault{Route: pingpptest.RouteListCharges, Kind: pingpptest.FaultHTTP503JSON})
+	if _, err := e.svc.PayForOrder(t.Context(), seedOrderNo, channel.Alipay, pay.AsServer()); !errors.Is(err, payorder.ErrPaymentFailed) {
+		t.Fatalf("err = %v, want ErrPaymentFailed", err)
+	}
+	e.emu.ClearFaults()
+	e.clock.Advance(2 * time.Minute)
+	ch, err := newInstance(t, e).PayForOrder(t.Context(), seedOrderNo, channel.Alipay, pay.AsServer())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := e.ledger.Read(t.Context(), seedOrderNo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.Attempts) != 2 || rec.Attempts[0].State != ledger.AttemptLost || !strings.Contains(rec.Attempts[0].Evidence, "no charge") ||
+		rec.Attempts[1].State != ledger.AttemptCharged || rec.Attempts[1].ChargeID != ch.ID {
+		t.Errorf("attempts %+v; want the first lost with evidence, the second charged with %s", rec.Attempts, ch.ID)
+	}
+	if st := e.emu.Stats(); st.ChargesCreated != 1 {
+		t.Errorf("Ping++ created %d charges, want 1", st.ChargesCreated)
+	}
+}
+
+// newInstance is another Service on e's order store, ledger and Ping++, as
+// a second process (or a restarted one) would be.
+func newInstance(t testing.TB, e *env, configure ...func(*pay.Config)) *pay.Service {
+	t.Helper()
+	cfg := pay.Config{AppID: pingpptest.DefaultAppID, Now: e.clock.Now,
+		Channels: []channel.Channel{channel.Alipay, channel.Wx, channel.AlipayWap, channel.WxPub}}
+	for _, f := range configure {
+		f(&cfg)
+	}
+	svc, err := pay.New(cfg, e.store, e.ledger, e.client)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return svc
 }
 
 func TestCancelledContext(t *testing.T) {
@@ -236,22 +283,28 @@ func TestCancelledContext(t *testing.T) {
 	}
 }
 
-func TestConfigRejectsUnknownChannel(t *testing.T) {
-	_, err := pay.New(pay.Config{Channels: []channel.Channel{"bitcoin"}}, &order.MemStore{}, stubGateway{})
-	if err == nil {
-		t.Fatal("New accepted an unknown channel")
+func TestNewChecksItsConfig(t *testing.T) {
+	store, l := &order.MemStore{}, &ledger.Memory{}
+	for name, cfg := range map[string]pay.Config{
+		"UnknownChannel": {AppID: "app_1", Channels: []channel.Channel{"bitcoin"}},
+		"NoAppID":        {},
+		"TwoHooks":       {AppID: "app_1", OnPaid: func(context.Context, pay.Fulfilment) error { return nil }, OnPaidTx: func(context.Context, any, pay.Fulfilment) error { return nil }},
+	} {
+		if _, err := pay.New(cfg, store, l, stubGateway{}); err == nil {
+			t.Errorf("%s: New accepted %+v", name, cfg)
+		}
 	}
 }
 
 var (
-	_ http.Handler         = (*pay.Handler)(nil)
-	_ http.Handler         = (*pay.WebhookHandler)(nil)
-	_ pay.PaymentStore     = (*order.MemStore)(nil)
-	_ pay.OrderWithCharges = (*order.MemStore)(nil)
-	_ pay.Gateway          = (*pingxx.Client)(nil)
-	_ pay.TokenVerifier    = pay.StaticTokens(nil)
-	_ pay.TokenVerifier    = pay.TokenVerifierFunc(nil)
-	_ pay.Locker           = pay.LockerFunc(nil)
+	_ http.Handler      = (*pay.Handler)(nil)
+	_ http.Handler      = (*pay.WebhookHandler)(nil)
+	_ pay.OrderStore    = (*order.MemStore)(nil)
+	_ pay.OrderStore    = pay.OrderStoreFunc(nil)
+	_ ledger.Ledger     = (*ledger.Memory)(nil)
+	_ pay.Gateway       = (*pingxx.Client)(nil)
+	_ pay.TokenVerifier = pay.StaticTokens(nil)
+	_ pay.TokenVerifier = pay.TokenVerifierFunc(nil)
 )
 
 // TestConcurrentWeChatChannelsGetDistinctOrderNos: wx and wx_pub share one
@@ -288,50 +341,44 @@ func TestConcurrentWeChatChannelsGetDistinctOrderNos(t *testing.T) {
 	}
 }
 
-// lockedStore is a MemStore that takes its cross-process lock from a function.
-type lockedStore struct {
-	*order.MemStore
-	pay.LockerFunc
-}
-
-func TestLockerIsHeldAroundTheCreate(t *testing.T) {
+// TestAttemptIsWrittenBeforePingppIsAsked: when the create is sent, the
+// ledger already holds its attempt, open, with the number sent.
+func TestAttemptIsWrittenBeforePingppIsAsked(t *testing.T) {
 	e := setup(t)
-	var keys []string
-	var held atomic.Bool
-	store := lockedStore{e.store, func(ctx context.Context, key string, ttl time.Duration) (func(), error) {
-		keys = append(keys, key)
-		held.Store(true)
-		return func() { held.Store(false) }, nil
+	var seen []ledger.Attempt
+	gw := createHook{e.client, func(p *pingxx.ChargeParams) {
+		rec, err := e.ledger.Read(context.Background(), seedOrderNo)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		seen = append(seen, rec.Attempts...)
+		if a := rec.OpenAttempt("alipay"); a == nil || a.PingppOrderNo != p.OrderNo {
+			t.Errorf("create of %s sent without an open attempt for it: %+v", p.OrderNo, rec.Attempts)
+		}
 	}}
-	svc, err := pay.New(pay.Config{Now: e.clock.Now}, store, lockCheckingGateway{e.client, &held, t})
+	svc, err := pay.New(pay.Config{AppID: pingpptest.DefaultAppID, Now: e.clock.Now}, e.store, e.ledger, gw)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := svc.PayForOrder(t.Context(), seedOrderNo, channel.Alipay, pay.AsServer()); err != nil {
+	c, err := svc.PayForOrder(t.Context(), seedOrderNo, channel.Alipay, pay.AsServer())
+	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := svc.PayForOrder(t.Context(), seedOrderNo, channel.Alipay, pay.AsServer()); err != nil {
-		t.Fatal(err)
-	}
-	if want := []string{"payorder:charge:" + seedOrderNo + "/alipay"}; !slices.Equal(keys, want) {
-		t.Errorf("locked %v, want %v (the reuse takes no lock)", keys, want)
-	}
-	if held.Load() {
-		t.Error("the lock was not released")
+	rec, _ := e.ledger.Read(t.Context(), seedOrderNo)
+	if len(seen) != 1 || len(rec.Attempts) != 1 || rec.Attempts[0].State != ledger.AttemptCharged || rec.Attempts[0].ChargeID != c.ID {
+		t.Errorf("attempts before the create %+v, after %+v", seen, rec.Attempts)
 	}
 }
 
-// lockCheckingGateway fails the test when a charge is created without the lock.
-type lockCheckingGateway struct {
+// createHook calls before ahead of every create.
+type createHook struct {
 	pay.Gateway
-	held *atomic.Bool
-	t    *testing.T
+	before func(p *pingxx.ChargeParams)
 }
 
-func (g lockCheckingGateway) CreateCharge(ctx context.Context, p *pingxx.ChargeParams) (*pingxx.Charge, error) {
-	if !g.held.Load() {
-		g.t.Error("CreateCharge called without the store's lock")
-	}
+func (g createHook) CreateCharge(ctx context.Context, p *pingxx.ChargeParams) (*pingxx.Charge, error) {
+	g.before(p)
 	return g.Gateway.CreateCharge(ctx, p)
 }
 
@@ -376,14 +423,14 @@ func TestChargeExpiry(t *testing.T) {
 	}
 }
 
-// TestUnrecordedWeChatChargeIsAdopted: a process died after Ping++ made a wx
-// charge and before recording it. Once WeChat's window has passed, Ping++
-// refuses the order number; the service finds the unrecorded charge, records
-// it, and charges with a derived number instead of failing for ever.
-func TestUnrecordedWeChatChargeIsAdopted(t *testing.T) {
+// TestNumberUsedBeforeTheLedgerIsSkipped: the backend payorder replaced
+// made a wx charge with the order's number. Once WeChat's window has passed
+// Ping++ refuses that number; the service charges under the next one
+// instead of failing for ever.
+func TestNumberUsedBeforeTheLedgerIsSkipped(t *testing.T) {
 	e := setup(t)
-	lost, err := e.client.CreateCharge(t.Context(), &pingxx.ChargeParams{
-		Order_no: seedOrderNo, Channel: "wx", Amount: 9900, Currency: "cny", Client_ip: "127.0.0.1",
+	old, err := e.client.CreateCharge(t.Context(), &pingxx.ChargeParams{
+		OrderNo: seedOrderNo, Channel: channel.Wx, Amount: 9900, Currency: "cny", ClientIP: "127.0.0.1",
 		Subject: "collection的使用", Body: seedOrderNo, Metadata: map[string]any{"order_no": seedOrderNo},
 	})
 	if err != nil {
@@ -392,31 +439,25 @@ func TestUnrecordedWeChatChargeIsAdopted(t *testing.T) {
 	e.clock.Advance(3 * time.Hour)
 	ch, err := e.svc.PayForOrder(t.Context(), seedOrderNo, channel.Wx, pay.ForBuyer(seedBuyer))
 	if err != nil {
-		t.Fatalf("PayForOrder = %v; want a charge under a derived order number", err)
+		t.Fatalf("PayForOrder = %v; want a charge under the next order number", err)
 	}
-	if ch.OrderNo == seedOrderNo || ch.ID == lost.ID {
-		t.Errorf("got charge %s with order_no %s; want a new charge past %s", ch.ID, ch.OrderNo, seedOrderNo)
+	if ch.OrderNo != seedOrderNo+"R2" || ch.ID == old.ID {
+		t.Errorf("got charge %s with order_no %s; want a new charge numbered %sR2", ch.ID, ch.OrderNo, seedOrderNo)
 	}
-	recorded, err := e.store.Charges(t.Context(), seedOrderNo)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(recorded) != 2 || recorded[0].ID != lost.ID {
-		t.Errorf("recorded %d charges, want the adopted %s and the new one", len(recorded), lost.ID)
+	rec, _ := e.ledger.Read(t.Context(), seedOrderNo)
+	if len(rec.Attempts) != 2 || rec.Attempts[0].State != ledger.AttemptFailed {
+		t.Errorf("attempts %+v; want the refused one failed, then the charged one", rec.Attempts)
 	}
 }
 
 // codeGateway returns charges built in code, with no JSON behind them, as a
 // host's own Gateway might.
-type codeGateway struct{}
+type codeGateway struct{ stubGateway }
 
 func (codeGateway) CreateCharge(_ context.Context, p *pingxx.ChargeParams) (*pingxx.Charge, error) {
-	return &pingxx.Charge{ID: "ch_code00000000000000000001", Object: "charge", Channel: channel.Channel(p.Channel),
-		OrderNo: p.Order_no, Amount: int64(p.Amount), Currency: p.Currency, TimeExpire: time.Now().Add(time.Hour).Unix()}, nil
-}
-
-func (codeGateway) FindCharges(context.Context, string, time.Time) ([]*pingxx.Charge, error) {
-	return nil, nil
+	return &pingxx.Charge{ID: "ch_code00000000000000000001", Object: "charge", Channel: p.Channel, App: p.AppID,
+		OrderNo: p.OrderNo, Amount: p.Amount, Currency: p.Currency, Metadata: p.Metadata,
+		TimeExpire: time.Now().Add(time.Hour).Unix()}, nil
 }
 
 func TestChargeBuiltInCodeIsAnsweredAndReused(t *testing.T) {
@@ -424,7 +465,7 @@ func TestChargeBuiltInCodeIsAnsweredAndReused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc, err := pay.New(pay.Config{}, store, codeGateway{})
+	svc, err := pay.New(pay.Config{AppID: "app_code"}, store, &ledger.Memory{}, codeGateway{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -437,16 +478,12 @@ func TestChargeBuiltInCodeIsAnsweredAndReused(t *testing.T) {
 	}
 }
 
-// badStore answers an order Ping++ cannot be asked to charge.
-type badStore struct{ *order.MemStore }
-
-func (s badStore) OrderWithCharges(ctx context.Context, no string) (order.Order, []order.Charge, error) {
-	return order.Order{No: no, Buyer: seedBuyer, Amount: -100}, nil, nil
-}
-
 func TestOrderFromStoreIsValidated(t *testing.T) {
 	e := setup(t)
-	svc, err := pay.New(pay.Config{}, badStore{e.store}, e.client)
+	bad := pay.OrderStoreFunc(func(ctx context.Context, no string) (order.Order, error) {
+		return order.Order{No: no, Buyer: seedBuyer, Amount: -100}, nil
+	})
+	svc, err := pay.New(pay.Config{AppID: pingpptest.DefaultAppID}, bad, e.ledger, e.client)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -456,50 +493,59 @@ func TestOrderFromStoreIsValidated(t *testing.T) {
 	}
 }
 
-// signallingStore reports each OrderWithCharges call, numbered from 1.
-type signallingStore struct {
-	*order.MemStore
-	calls atomic.Int64
-	read  chan int64
+// readSignal is a Memory ledger that reports each Read.
+type readSignal struct {
+	*ledger.Memory
+	read chan struct{}
 }
 
-func (s *signallingStore) OrderWithCharges(ctx context.Context, no string) (order.Order, []order.Charge, error) {
-	o, charges, err := s.MemStore.OrderWithCharges(ctx, no)
-	s.read <- s.calls.Add(1)
-	return o, charges, err
+func (l readSignal) Read(ctx context.Context, no string) (*ledger.Record, error) {
+	r, err := l.Memory.Read(ctx, no)
+	select {
+	case l.read <- struct{}{}:
+	default:
+	}
+	return r, err
 }
 
-// TestOrderPaidWhileWaitingIsNotCharged: a caller that waited for another's
-// create reads the order again under the lock, and finds it paid.
+// TestOrderPaidWhileWaitingIsNotCharged: a caller that waits for another
+// instance's attempt finds the order paid meanwhile, and charges nothing.
 func TestOrderPaidWhileWaitingIsNotCharged(t *testing.T) {
 	e := setup(t)
-	e.emu.Fail(pingpptest.Fault{Route: pingpptest.RouteCreateCharge, Kind: pingpptest.FaultLatency, Latency: 300 * time.Millisecond})
-	store := &signallingStore{MemStore: e.store, read: make(chan int64, 10)}
-	svc, err := pay.New(pay.Config{Now: e.clock.Now}, store, e.client)
+	started, release := make(chan struct{}), make(chan struct{})
+	slow := createHook{e.client, func(*pingxx.ChargeParams) { close(started); <-release }}
+	first, err := pay.New(pay.Config{AppID: pingpptest.DefaultAppID, Now: e.clock.Now}, e.store, e.ledger, slow)
 	if err != nil {
 		t.Fatal(err)
 	}
-	first, second := make(chan error, 1), make(chan error, 1)
-	payOnce := func(done chan<- error) {
-		_, err := svc.PayForOrder(context.Background(), seedOrderNo, channel.Alipay, pay.AsServer())
-		done <- err
-	}
-	go payOnce(first)
-	for <-store.read != 2 { // the first caller read the order under the lock
-	}
-	go payOnce(second)
-	for <-store.read != 3 { // the second caller read it before waiting
-	}
-	if _, err := e.store.UpdateOrder(t.Context(), seedOrderNo, func(o *order.Order) error {
-		o.ApplyPayment(order.Payment{ChargeID: "ch_other", Amount: 9900, Currency: "cny"})
-		return nil
-	}); err != nil {
+	watched := readSignal{e.ledger, make(chan struct{})}
+	second, err := pay.New(pay.Config{AppID: pingpptest.DefaultAppID, Now: e.clock.Now}, e.store, watched, e.client)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if err := <-first; err != nil {
+	firstDone, secondDone := make(chan error, 1), make(chan error, 1)
+	go func() {
+		_, err := first.PayForOrder(context.Background(), seedOrderNo, channel.Alipay, pay.AsServer())
+		firstDone <- err
+	}()
+	<-started
+	go func() {
+		_, err := second.PayForOrder(context.Background(), seedOrderNo, channel.Alipay, pay.AsServer())
+		secondDone <- err
+	}()
+	// The second has read the ledger three times: it is waiting for the first.
+	for range 3 {
+		<-watched.read
+	}
+	markPaid(t, e.ledger, seedOrderNo, 9900)
+	if err := <-secondDone; !errors.Is(err, payorder.ErrOrderNotPayable) {
+		t.Errorf("second caller, after the order was paid = %v, want ErrOrderNotPayable", err)
+	}
+	close(release)
+	if err := <-firstDone; err != nil {
 		t.Fatalf("first caller: %v", err)
 	}
-	if err := <-second; !errors.Is(err, payorder.ErrOrderNotPayable) {
-		t.Errorf("second caller, after the order was paid = %v, want ErrOrderNotPayable", err)
+	if st := e.emu.Stats(); st.ChargeRequests != 1 {
+		t.Errorf("Ping++ got %d create requests, want 1", st.ChargeRequests)
 	}
 }

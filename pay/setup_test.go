@@ -15,6 +15,7 @@ import (
 	"github.com/yianpay/payorder/channel"
 	"github.com/yianpay/payorder/order"
 	"github.com/yianpay/payorder/pay"
+	"github.com/yianpay/payorder/pay/ledger"
 	"github.com/yianpay/payorder/pay/pingpptest"
 	"github.com/yianpay/payorder/pay/pingxx"
 )
@@ -39,6 +40,7 @@ type env struct {
 	emu     *pingpptest.Server
 	client  *pingxx.Client
 	store   *order.MemStore
+	ledger  *ledger.Memory
 	svc     *pay.Service
 	handler http.Handler
 	clock   *clock
@@ -72,11 +74,15 @@ var tokens = pay.TokenVerifierFunc(func(ctx context.Context, token string) (stri
 	return pay.StaticTokens{seedToken: seedBuyer, otherToken: otherBuyer}.VerifyToken(ctx, token)
 })
 
-// setup starts an emulator and a service over a store holding the fixtures.
+// setup starts an emulator and a service over a store holding the fixtures
+// and an in-memory ledger.
 func setup(t testing.TB, configure ...func(*pay.Config, *pingpptest.Config)) *env {
 	t.Helper()
 	clk := newClock(time.Now().Truncate(time.Second))
-	cfg := pay.Config{Now: clk.Now, Channels: []channel.Channel{channel.Alipay, channel.Wx, channel.AlipayWap, channel.WxPub}}
+	cfg := pay.Config{
+		AppID: pingpptest.DefaultAppID, Now: clk.Now,
+		Channels: []channel.Channel{channel.Alipay, channel.Wx, channel.AlipayWap, channel.WxPub},
+	}
 	emuCfg := pingpptest.Config{Now: clk.Now}
 	for _, f := range configure {
 		f(&cfg, &emuCfg)
@@ -91,29 +97,45 @@ func setup(t testing.TB, configure ...func(*pay.Config, *pingpptest.Config)) *en
 		t.Fatal(err)
 	}
 	store := fixtureStore(t, clk.Now())
-	svc, err := pay.New(cfg, store, client)
+	l := &ledger.Memory{Now: clk.Now}
+	markPaid(t, l, paidOrderNo, 100)
+	svc, err := pay.New(cfg, store, l, client)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &env{emu: emu, client: client, store: store, svc: svc, handler: pay.NewHandler(svc, tokens), clock: clk}
+	return &env{emu: emu, client: client, store: store, ledger: l, svc: svc, handler: pay.NewHandler(svc, tokens), clock: clk}
+}
+
+// markPaid records in l that order no was paid by a charge made elsewhere.
+func markPaid(t testing.TB, l ledger.Ledger, no string, amount int64) {
+	t.Helper()
+	_, err := l.Update(context.Background(), no, func(r *ledger.Record, _ any) error {
+		c := ledger.Charge{ID: "ch_paid_" + no, PingppOrderNo: no, Channel: channel.Alipay, Amount: amount, Currency: "cny", JSON: json.RawMessage(`{"id":"ch_paid_` + no + `"}`)}
+		r.ApplyPayment(ledger.Payment{ChargeID: c.ID, Channel: c.Channel, Amount: amount, Currency: "cny"}, c, false)
+		r.FinishFulfilment(0, true)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }
 
 func fixtureStore(t testing.TB, now time.Time) *order.MemStore {
 	t.Helper()
-	o := func(no, buyer string, amount int64, status order.Status, expires time.Time) order.Order {
+	o := func(no, buyer string, amount int64, closed bool, expires time.Time) order.Order {
 		return order.Order{
 			No: no, Buyer: buyer, Amount: amount, Currency: "cny", Subject: "collection的使用", Body: no,
 			Metadata:  map[string]any{"order_id": json.Number("1"), "buyer": buyer, "names": "collection的使用", "courses": "1"},
-			Status:    status,
+			Closed:    closed,
 			CreatedAt: now, ExpiresAt: expires,
 		}
 	}
 	s, err := order.NewMemStore(
-		o(seedOrderNo, seedBuyer, 9900, order.StatusUnpaid, time.Time{}),
-		o(otherOrderNo, otherBuyer, 100, order.StatusUnpaid, time.Time{}),
-		o(paidOrderNo, seedBuyer, 100, order.StatusPaid, time.Time{}),
-		o(closedNo, seedBuyer, 100, order.StatusClosed, time.Time{}),
-		o(expiredNo, seedBuyer, 100, order.StatusUnpaid, now.Add(-time.Second)),
+		o(seedOrderNo, seedBuyer, 9900, false, time.Time{}),
+		o(otherOrderNo, otherBuyer, 100, false, time.Time{}),
+		o(paidOrderNo, seedBuyer, 100, false, time.Time{}),
+		o(closedNo, seedBuyer, 100, true, time.Time{}),
+		o(expiredNo, seedBuyer, 100, false, now.Add(-time.Second)),
 	)
 	if err != nil {
 		t.Fatal(err)
@@ -176,7 +198,3 @@ type failingStore struct{}
 func (failingStore) Order(context.Context, string) (order.Order, error) {
 	return order.Order{}, io.ErrUnexpectedEOF
 }
-func (failingStore) Charges(context.Context, string) ([]order.Charge, error) {
-	return nil, io.ErrUnexpectedEOF
-}
-func (failingStore) AddCharge(context.Context, order.Charge) error { return io.ErrUnexpectedEOF }

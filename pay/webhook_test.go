@@ -14,10 +14,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
 	"github.com/yianpay/payorder"
 	"github.com/yianpay/payorder/channel"
 	"github.com/yianpay/payorder/order"
 	"github.com/yianpay/payorder/pay"
+	"github.com/yianpay/payorder/pay/ledger"
 	"github.com/yianpay/payorder/pay/pingpptest"
 	"github.com/yianpay/payorder/pay/pingxx"
 )
@@ -25,9 +29,26 @@ import (
 // hooks counts what the host hears.
 type hooks struct {
 	paid      atomic.Int64
-	anomalies chan order.Anomaly
-	// onPaid, when set, runs inside OnPaid before it counts.
-	onPaid func(o order.Order) error
+	anomalies chan pay.Anomaly
+	// onPaid, when set, runs inside OnPaid before it counts; its error is
+	// OnPaid's.
+	onPaid atomic.Pointer[func(f pay.Fulfilment) error]
+}
+
+// setOnPaid makes fn run inside OnPaid from now on.
+func (h *hooks) setOnPaid(fn func(f pay.Fulfilment) error) { h.onPaid.Store(&fn) }
+
+// nextAnomaly returns the next anomaly OnAnomaly was told about. Deliveries
+// are synchronous, so it has been told by the time they return.
+func (h *hooks) nextAnomaly(t testing.TB) pay.Anomaly {
+	t.Helper()
+	select {
+	case a := <-h.anomalies:
+		return a
+	default:
+		t.Fatal("OnAnomaly was not called")
+		return pay.Anomaly{}
+	}
 }
 
 // webhookEnv is an env whose emulator delivers its webhooks to a
@@ -41,7 +62,7 @@ type webhookEnv struct {
 // events until the test delivers them.
 func setupWebhooks(t testing.TB, manual bool, configure ...func(*pay.Config, *pingpptest.Config)) *webhookEnv {
 	t.Helper()
-	h := &hooks{anomalies: make(chan order.Anomaly, 100)}
+	h := &hooks{anomalies: make(chan pay.Anomaly, 100)}
 	var receiver atomic.Pointer[pay.WebhookHandler]
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		receiver.Load().ServeHTTP(w, r)
@@ -51,16 +72,16 @@ func setupWebhooks(t testing.TB, manual bool, configure ...func(*pay.Config, *pi
 		ec.WebhookURL = srv.URL + "/pay/webhook/"
 		ec.ManualWebhooks = manual
 		ec.RetryScale = 0.0001
-		c.OnPaid = func(ctx context.Context, o order.Order, ch *pingxx.Charge) error {
-			if h.onPaid != nil {
-				if err := h.onPaid(o); err != nil {
+		c.OnPaid = func(ctx context.Context, f pay.Fulfilment) error {
+			if fn := h.onPaid.Load(); fn != nil {
+				if err := (*fn)(f); err != nil {
 					return err
 				}
 			}
 			h.paid.Add(1)
 			return nil
 		}
-		c.OnAnomaly = func(ctx context.Context, a order.Anomaly) error {
+		c.OnAnomaly = func(ctx context.Context, a pay.Anomaly) error {
 			h.anomalies <- a
 			return nil
 		}
@@ -73,13 +94,14 @@ func setupWebhooks(t testing.TB, manual bool, configure ...func(*pay.Config, *pi
 	return &webhookEnv{env: e, hooks: h}
 }
 
-func (e *webhookEnv) order(t testing.TB, no string) order.Order {
+// record returns the ledger's record of order no, as the service reads it.
+func (e *webhookEnv) record(t testing.TB, no string) *ledger.Record {
 	t.Helper()
-	o, err := e.store.Order(t.Context(), no)
+	rec, err := e.svc.Record(t.Context(), no)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return o
+	return rec
 }
 
 // payCharge pays a charge at the emulator and returns the charge.succeeded event id.
@@ -107,6 +129,13 @@ func (e *webhookEnv) lastEvent(t testing.TB, typ string) string {
 // signature under header, and returns the answer's status.
 func (e *webhookEnv) postEvent(t testing.TB, h http.Handler, evtID, header string) int {
 	t.Helper()
+	return serve(h, e.eventRequest(t, evtID, header))
+}
+
+// eventRequest is a webhook request carrying the emulator's event evtID,
+// signed, with the signature under header.
+func (e *webhookEnv) eventRequest(t testing.TB, evtID, header string) *http.Request {
+	t.Helper()
 	payload, ok := e.emu.EventJSON(evtID)
 	if !ok {
 		t.Fatalf("no event %s", evtID)
@@ -117,11 +146,18 @@ func (e *webhookEnv) postEvent(t testing.TB, h http.Handler, evtID, header strin
 	}
 	r := httptest.NewRequest(http.MethodPost, "/pay/webhook/", bytes.NewReader(payload))
 	r.Header.Set(header, sig)
+	return r
+}
+
+// serve has h answer r and returns the status.
+func serve(h http.Handler, r *http.Request) int {
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, r)
 	return w.Code
 }
 
+// deliver has the emulator deliver eventID once. It must run on the test's
+// goroutine; other goroutines call e.emu.Deliver and report with t.Error.
 func (e *webhookEnv) deliver(t testing.TB, eventID string) pingpptest.Delivery {
 	t.Helper()
 	d, err := e.emu.Deliver(t.Context(), eventID)
@@ -134,8 +170,11 @@ func (e *webhookEnv) deliver(t testing.TB, eventID string) pingpptest.Delivery {
 // refund asks the emulator for a refund of amount fen and makes it succeed.
 func (e *webhookEnv) refund(t testing.TB, chargeID string, amount int64) string {
 	t.Helper()
-	body := `{"amount":` + json.Number(strings.TrimSpace(jsonInt(amount))).String() + `,"description":"test refund"}`
-	req, _ := http.NewRequest(http.MethodPost, e.emu.APIBase()+"/charges/"+url.PathEscape(chargeID)+"/refunds", strings.NewReader(body))
+	body := `{"amount":` + jsonInt(amount) + `,"description":"test refund"}`
+	req, err := http.NewRequest(http.MethodPost, e.emu.APIBase()+"/charges/"+url.PathEscape(chargeID)+"/refunds", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
 	req.SetBasicAuth(pingpptest.DefaultSecretKey, "")
 	req.Header.Set("Content-Type", "application/json")
 	res, err := e.emu.Client().Do(req)
@@ -164,8 +203,23 @@ func (e *webhookEnv) charge(t testing.TB, no string, ch channel.Channel) *pingxx
 	return c
 }
 
+// foreignCharge creates a charge directly at the emulator, not through the
+// service, as another backend of the merchant would.
+func (e *webhookEnv) foreignCharge(t testing.TB, p *pingxx.ChargeParams) *pingxx.Charge {
+	t.Helper()
+	c, err := e.client.CreateCharge(t.Context(), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// ignoreNow compares records whatever the clock said when they were read.
+var ignoreNow = cmpopts.IgnoreFields(ledger.Record{}, "Now")
+
 // TestWebhookEndToEnd: PayForOrder → the emulator pays → signed webhook →
-// order paid → hook ran once → a new PayForOrder answers ErrOrderNotPayable.
+// ledger shows the payment → hook ran once → a new PayForOrder answers
+// ErrOrderNotPayable.
 func TestWebhookEndToEnd(t *testing.T) {
 	e := setupWebhooks(t, false)
 	c := e.charge(t, seedOrderNo, channel.Alipay)
@@ -179,9 +233,23 @@ func TestWebhookEndToEnd(t *testing.T) {
 	if !deliveries[0].OK() {
 		t.Fatalf("delivery answered %d %v", deliveries[0].Status, deliveries[0].Err)
 	}
-	o := e.order(t, seedOrderNo)
-	if o.Status != order.StatusPaid || o.Paid == nil || o.Paid.ChargeID != c.ID || o.Paid.TransactionNo == "" || o.FulfilledAt.IsZero() {
-		t.Fatalf("order after webhook: %+v", o)
+	rec := e.record(t, seedOrderNo)
+	if rec.Status() != ledger.StatusPaid || rec.Payment == nil {
+		t.Fatalf("ledger after webhook: %s, payment %+v", rec.Status(), rec.Payment)
+	}
+	now := e.clock.Now().UTC()
+	want := ledger.Payment{
+		ChargeID: c.ID, Channel: channel.Alipay, Amount: 9900, Currency: "cny",
+		PaidAt: now, EventID: deliveries[0].EventID, RecordedAt: now,
+	}
+	if diff := cmp.Diff(want, *rec.Payment, cmpopts.IgnoreFields(ledger.Payment{}, "TransactionNo")); diff != "" {
+		t.Errorf("payment (-want +got):\n%s", diff)
+	}
+	if rec.Payment.TransactionNo == "" {
+		t.Error("payment without the channel's transaction number")
+	}
+	if rec.Fulfilment.FulfilledAt.IsZero() {
+		t.Errorf("paid order not recorded fulfilled: %+v", rec.Fulfilment)
 	}
 	if n := e.hooks.paid.Load(); n != 1 {
 		t.Errorf("OnPaid ran %d times, want 1", n)
@@ -207,8 +275,8 @@ func TestWebhookDuplicateDelivery(t *testing.T) {
 	if n := e.hooks.paid.Load(); n != 1 {
 		t.Errorf("OnPaid ran %d times for 3 deliveries, want 1", n)
 	}
-	if o := e.order(t, seedOrderNo); o.Paid == nil || o.Paid.EventID != evt {
-		t.Errorf("order = %+v", o)
+	if rec := e.record(t, seedOrderNo); rec.Payment == nil || rec.Payment.EventID != evt {
+		t.Errorf("payment = %+v, want one recorded from event %s", rec.Payment, evt)
 	}
 }
 
@@ -218,29 +286,43 @@ func TestWebhookDuplicateDelivery(t *testing.T) {
 func TestWebhookConcurrentDelivery(t *testing.T) {
 	e := setupWebhooks(t, true)
 	inHook, release := make(chan struct{}), make(chan struct{})
-	var once sync.Once
-	e.hooks.onPaid = func(order.Order) error {
+	var once, released sync.Once
+	releaseHook := func() { released.Do(func() { close(release) }) }
+	t.Cleanup(releaseHook) // a failing test must not leave the hook blocked
+	e.hooks.setOnPaid(func(pay.Fulfilment) error {
 		once.Do(func() { close(inHook) })
 		<-release
 		return nil
-	}
+	})
 	c := e.charge(t, seedOrderNo, channel.Alipay)
 	evt := e.payCharge(t, c.ID)
-	first := make(chan pingpptest.Delivery)
-	go func() { first <- e.deliver(t, evt) }()
-	<-inHook
+	first := make(chan pingpptest.Delivery, 1)
+	go func() {
+		d, err := e.emu.Deliver(t.Context(), evt)
+		if err != nil {
+			t.Errorf("first Deliver: %v", err)
+		}
+		first <- d
+	}()
+	select {
+	case <-inHook:
+	case d := <-first:
+		t.Fatalf("first delivery answered %d without entering OnPaid", d.Status)
+	}
 	var wg sync.WaitGroup
 	for range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if d := e.deliver(t, evt); d.OK() {
+		wg.Go(func() {
+			d, err := e.emu.Deliver(t.Context(), evt)
+			switch {
+			case err != nil:
+				t.Errorf("concurrent Deliver: %v", err)
+			case d.OK():
 				t.Errorf("a concurrent delivery was acknowledged while the hook was running")
 			}
-		}()
+		})
 	}
 	wg.Wait()
-	close(release)
+	releaseHook()
 	if d := <-first; !d.OK() {
 		t.Fatalf("first delivery answered %d", d.Status)
 	}
@@ -261,15 +343,15 @@ func TestWebhookRefundBeforeChargeSucceeded(t *testing.T) {
 	if d := e.deliver(t, refundEvt); !d.OK() {
 		t.Fatalf("refund delivery answered %d", d.Status)
 	}
-	if o := e.order(t, seedOrderNo); o.Status != order.StatusUnpaid || len(o.Refunds) != 1 {
-		t.Fatalf("after the refund alone: %s, %d refunds", o.Status, len(o.Refunds))
+	if rec := e.record(t, seedOrderNo); rec.Status() != ledger.StatusUnpaid || len(rec.Refunds) != 1 {
+		t.Fatalf("after the refund alone: %s, %d refunds", rec.Status(), len(rec.Refunds))
 	}
 	if d := e.deliver(t, paidEvt); !d.OK() {
 		t.Fatalf("charge delivery answered %d", d.Status)
 	}
-	o := e.order(t, seedOrderNo)
-	if o.Status != order.StatusPartiallyRefunded || o.AmountRefunded() != 900 {
-		t.Errorf("order %s refunded %d, want partially_refunded 900", o.Status, o.AmountRefunded())
+	rec := e.record(t, seedOrderNo)
+	if rec.Status() != ledger.StatusPartiallyRefunded || rec.AmountRefunded() != 900 {
+		t.Errorf("order %s refunded %d, want partially_refunded 900", rec.Status(), rec.AmountRefunded())
 	}
 	// The rest of the money: fully refunded; a duplicate changes nothing.
 	rest := e.refund(t, c.ID, 9000)
@@ -278,8 +360,36 @@ func TestWebhookRefundBeforeChargeSucceeded(t *testing.T) {
 			t.Fatalf("refund delivery answered %d", d.Status)
 		}
 	}
-	if o := e.order(t, seedOrderNo); o.Status != order.StatusRefunded || o.AmountRefunded() != 9900 {
-		t.Errorf("order %s refunded %d, want refunded 9900", o.Status, o.AmountRefunded())
+	if rec := e.record(t, seedOrderNo); rec.Status() != ledger.StatusRefunded || rec.AmountRefunded() != 9900 {
+		t.Errorf("order %s refunded %d, want refunded 9900", rec.Status(), rec.AmountRefunded())
+	}
+}
+
+// TestFullyRefundedBeforePaymentIsNotFulfilled (issue 13): a refund of the
+// whole amount delivered before the payment's own event leaves an order
+// that is paid and refunded, never fulfilled.
+func TestFullyRefundedBeforePaymentIsNotFulfilled(t *testing.T) {
+	e := setupWebhooks(t, true)
+	c := e.charge(t, seedOrderNo, channel.Alipay) // 9900 fen
+	paidEvt := e.payCharge(t, c.ID)
+	refundEvt := e.refund(t, c.ID, 9900)
+	for _, evt := range []string{refundEvt, paidEvt, paidEvt} {
+		if d := e.deliver(t, evt); !d.OK() {
+			t.Fatalf("delivery of %s answered %d", evt, d.Status)
+		}
+	}
+	if err := e.svc.Reconcile(t.Context(), time.Hour); err != nil {
+		t.Fatalf("Reconcile: %v", err)
+	}
+	rec := e.record(t, seedOrderNo)
+	if rec.Status() != ledger.StatusRefunded || rec.Payment == nil || rec.Payment.ChargeID != c.ID {
+		t.Errorf("order %s paid by %+v, want refunded after payment by %s", rec.Status(), rec.Payment, c.ID)
+	}
+	if n := e.hooks.paid.Load(); n != 0 {
+		t.Errorf("OnPaid ran %d times for an order refunded in full before its payment was reported", n)
+	}
+	if !rec.Fulfilment.FulfilledAt.IsZero() || rec.NeedsFulfilment() {
+		t.Errorf("fulfilment = %+v, needs fulfilment %v; want neither fulfilled nor due", rec.Fulfilment, rec.NeedsFulfilment())
 	}
 }
 
@@ -322,8 +432,8 @@ func TestWebhookForgedSignature(t *testing.T) {
 			}
 		})
 	}
-	if o := e.order(t, seedOrderNo); o.Status != order.StatusUnpaid || e.hooks.paid.Load() != 0 {
-		t.Errorf("a forged webhook changed the order: %s, hook ran %d", o.Status, e.hooks.paid.Load())
+	if rec := e.record(t, seedOrderNo); rec.Payment != nil || e.hooks.paid.Load() != 0 {
+		t.Errorf("a forged webhook changed the ledger: payment %+v, hook ran %d", rec.Payment, e.hooks.paid.Load())
 	}
 	// The genuine one still works.
 	if res, _ := e.emu.DeliverRaw(t.Context(), payload, good); !res.OK() {
@@ -331,10 +441,17 @@ func TestWebhookForgedSignature(t *testing.T) {
 	}
 }
 
+// anomalyOpts compare anomalies by what they say, not by their wording or
+// the report they carry.
+var anomalyOpts = cmpopts.IgnoreFields(ledger.Anomaly{}, "Detail", "Event", "CreatedAt")
+
 func TestWebhookAmountMismatch(t *testing.T) {
 	e := setupWebhooks(t, true)
 	c := e.charge(t, seedOrderNo, channel.Alipay) // 9900 fen
-	o := e.order(t, seedOrderNo)
+	o, err := e.store.Order(t.Context(), seedOrderNo)
+	if err != nil {
+		t.Fatal(err)
+	}
 	o.Amount = 19900 // the host changed the price after the charge was made
 	if err := e.store.Put(o); err != nil {
 		t.Fatal(err)
@@ -342,12 +459,16 @@ func TestWebhookAmountMismatch(t *testing.T) {
 	if d := e.deliver(t, e.payCharge(t, c.ID)); !d.OK() {
 		t.Fatalf("answered %d: a recorded anomaly must be acknowledged", d.Status)
 	}
-	if o := e.order(t, seedOrderNo); o.Status != order.StatusUnpaid {
-		t.Errorf("order with a mismatched payment became %s", o.Status)
+	if rec := e.record(t, seedOrderNo); rec.Payment != nil {
+		t.Errorf("a mismatched payment paid the order: %+v", rec.Payment)
 	}
-	a := <-e.hooks.anomalies
-	if a.Kind != order.AnomalyAmountMismatch || a.OrderNo != seedOrderNo || a.ChargeID != c.ID || len(a.Event) == 0 {
-		t.Errorf("anomaly = %+v", a)
+	want := ledger.Anomaly{
+		ID: ledger.AnomalyID(ledger.AnomalyAmountMismatch, c.ID), Kind: ledger.AnomalyAmountMismatch,
+		OrderNo: seedOrderNo, ChargeID: c.ID, Amount: 9900, Currency: "cny",
+	}
+	a := e.hooks.nextAnomaly(t)
+	if diff := cmp.Diff(want, a, anomalyOpts); diff != "" || len(a.Event) == 0 {
+		t.Errorf("anomaly (-want +got):\n%s\nevent %q", diff, a.Event)
 	}
 	if got, _ := e.svc.Anomalies(t.Context()); len(got) != 1 {
 		t.Errorf("Anomalies() = %d records, want 1", len(got))
@@ -363,33 +484,114 @@ func TestWebhookDoublePayment(t *testing.T) {
 			t.Fatalf("answered %d", d.Status)
 		}
 	}
-	o := e.order(t, seedOrderNo)
-	if o.Paid == nil || o.Paid.ChargeID != alipay.ID {
-		t.Fatalf("order paid by %+v, want the first charge %s", o.Paid, alipay.ID)
+	if rec := e.record(t, seedOrderNo); rec.Payment == nil || rec.Payment.ChargeID != alipay.ID {
+		t.Fatalf("order paid by %+v, want the first charge %s", rec.Payment, alipay.ID)
 	}
-	a := <-e.hooks.anomalies
-	if a.Kind != order.AnomalyDoublePayment || a.ChargeID != wx.ID || a.Amount != 9900 {
-		t.Errorf("anomaly = %+v", a)
+	want := ledger.Anomaly{
+		ID: ledger.AnomalyID(ledger.AnomalyDoublePayment, wx.ID), Kind: ledger.AnomalyDoublePayment,
+		OrderNo: seedOrderNo, ChargeID: wx.ID, Amount: 9900, Currency: "cny",
+	}
+	if diff := cmp.Diff(want, e.hooks.nextAnomaly(t), anomalyOpts); diff != "" {
+		t.Errorf("anomaly (-want +got):\n%s", diff)
 	}
 	if n := e.hooks.paid.Load(); n != 1 {
 		t.Errorf("OnPaid ran %d times, want 1", n)
 	}
 }
 
-func TestWebhookUnknownOrderIsKept(t *testing.T) {
+// TestPaymentAfterExpiryIsAnomaly (issue 13): a charge handed out while the
+// order was open but paid after the order expired is money to give back,
+// not an order to fulfil.
+func TestPaymentAfterExpiryIsAnomaly(t *testing.T) {
 	e := setupWebhooks(t, true)
-	// A charge made outside this service, for an order the store never had.
-	p := &pingxx.ChargeParams{Order_no: "77777777777", Channel: "alipay", Amount: 500, Currency: "cny", Client_ip: "127.0.0.1", Subject: "s", Body: "b"}
-	c, err := e.client.CreateCharge(t.Context(), p)
+	const no = "20261129000000000005"
+	expires := e.clock.Now().Add(10 * time.Second)
+	if err := e.store.Put(order.Order{No: no, Buyer: seedBuyer, Amount: 100, ExpiresAt: expires}); err != nil {
+		t.Fatal(err)
+	}
+	c := e.charge(t, no, channel.Alipay)
+	// Ping++ takes no charge shorter than channel.MinExpiry, so the charge
+	// outlives the order.
+	e.clock.Advance(11 * time.Second)
+	if !e.clock.Now().Before(time.Unix(c.TimeExpire, 0)) {
+		t.Fatalf("charge expires at %d, before the order can be paid late", c.TimeExpire)
+	}
+	if d := e.deliver(t, e.payCharge(t, c.ID)); !d.OK() {
+		t.Fatalf("answered %d: a recorded anomaly must be acknowledged", d.Status)
+	}
+	// A reconciliation looks at the charge again and still does not fulfil.
+	if err := e.svc.Reconcile(t.Context(), time.Hour); err != nil {
+		t.Fatalf("Reconcile: %v", err)
+	}
+	if n := e.hooks.paid.Load(); n != 0 {
+		t.Errorf("OnPaid ran %d times for a payment after the order expired", n)
+	}
+	rec := e.record(t, no)
+	if rec.Payment != nil || !rec.Fulfilment.FulfilledAt.IsZero() {
+		t.Errorf("ledger shows payment %+v, fulfilment %+v; want neither", rec.Payment, rec.Fulfilment)
+	}
+	want := ledger.Anomaly{
+		ID: ledger.AnomalyID(ledger.AnomalyPaidAfterClose, c.ID), Kind: ledger.AnomalyPaidAfterClose,
+		OrderNo: no, ChargeID: c.ID, Amount: 100, Currency: "cny",
+	}
+	got, err := e.svc.Anomalies(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
+	if diff := cmp.Diff([]ledger.Anomaly{want}, got, anomalyOpts); diff != "" {
+		t.Errorf("anomalies (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(want, e.hooks.nextAnomaly(t), anomalyOpts); diff != "" {
+		t.Errorf("OnAnomaly (-want +got):\n%s", diff)
+	}
+}
+
+func TestWebhookUnknownOrderIsKept(t *testing.T) {
+	e := setupWebhooks(t, true)
+	// A charge made outside this service, for an order the store never had.
+	c := e.foreignCharge(t, &pingxx.ChargeParams{OrderNo: "77777777777", Channel: channel.Alipay, Amount: 500, Currency: "cny", ClientIP: "127.0.0.1", Subject: "s", Body: "b"})
 	if d := e.deliver(t, e.payCharge(t, c.ID)); !d.OK() {
 		t.Fatalf("answered %d", d.Status)
 	}
-	a := <-e.hooks.anomalies
-	if a.Kind != order.AnomalyUnknownOrder || a.ChargeID != c.ID || !bytes.Contains(a.Event, []byte(c.ID)) {
+	a := e.hooks.nextAnomaly(t)
+	if a.Kind != ledger.AnomalyUnknownOrder || a.ChargeID != c.ID || !bytes.Contains(a.Event, []byte(c.ID)) {
 		t.Errorf("anomaly = %+v", a)
+	}
+}
+
+// TestUnrecordedChargePaymentIsReconciled (issue 13): a charge the service
+// never made (another backend of the merchant made it for the order) is
+// paid while OnPaid fails; the ledger keeps the charge at first sight, so
+// Reconcile finds the order and fulfils it.
+func TestUnrecordedChargePaymentIsReconciled(t *testing.T) {
+	e := setupWebhooks(t, true)
+	var down atomic.Bool
+	down.Store(true)
+	e.hooks.setOnPaid(func(pay.Fulfilment) error {
+		if down.Load() {
+			return errors.New("course service down")
+		}
+		return nil
+	})
+	c := e.foreignCharge(t, &pingxx.ChargeParams{
+		OrderNo: seedOrderNo, Channel: channel.Alipay, Amount: 9900, Currency: "cny", ClientIP: "127.0.0.1",
+		Subject: "s", Body: "b", Metadata: map[string]any{"order_no": seedOrderNo},
+	})
+	if d := e.deliver(t, e.payCharge(t, c.ID)); d.Status != http.StatusInternalServerError {
+		t.Fatalf("delivery with OnPaid failing answered %d, want 500", d.Status)
+	}
+	if rec := e.record(t, seedOrderNo); rec.Charge(c.ID) == nil || rec.Payment == nil || rec.Payment.ChargeID != c.ID {
+		t.Fatalf("ledger after the first report: charges %+v, payment %+v; want charge %s recorded and paying", rec.Charges, rec.Payment, c.ID)
+	}
+	down.Store(false)
+	if err := e.svc.Reconcile(t.Context(), time.Hour); err != nil {
+		t.Fatalf("Reconcile: %v", err)
+	}
+	if n := e.hooks.paid.Load(); n != 1 {
+		t.Errorf("OnPaid succeeded %d times after Reconcile, want 1", n)
+	}
+	if rec := e.record(t, seedOrderNo); rec.Fulfilment.FulfilledAt.IsZero() {
+		t.Errorf("order not recorded fulfilled after Reconcile: %+v", rec.Fulfilment)
 	}
 }
 
@@ -398,21 +600,47 @@ func TestWebhookForeignAppChangesNothing(t *testing.T) {
 	e := setupWebhooks(t, true, func(_ *pay.Config, ec *pingpptest.Config) {
 		ec.AppIDs = []string{pingpptest.DefaultAppID, otherApp}
 	})
-	p := &pingxx.ChargeParams{Order_no: seedOrderNo, Channel: "alipay", Amount: 9900, Currency: "cny", Client_ip: "127.0.0.1", Subject: "s", Body: "b",
-		Metadata: map[string]any{"order_no": seedOrderNo}}
-	p.App.Id = otherApp
-	c, err := e.client.CreateCharge(t.Context(), p)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := e.foreignCharge(t, &pingxx.ChargeParams{
+		AppID: otherApp, OrderNo: seedOrderNo, Channel: channel.Alipay, Amount: 9900, Currency: "cny", ClientIP: "127.0.0.1",
+		Subject: "s", Body: "b", Metadata: map[string]any{"order_no": seedOrderNo},
+	})
 	if d := e.deliver(t, e.payCharge(t, c.ID)); !d.OK() {
 		t.Fatalf("answered %d", d.Status)
 	}
-	if o := e.order(t, seedOrderNo); o.Status != order.StatusUnpaid {
-		t.Errorf("another app's payment changed the order: %s", o.Status)
+	if rec := e.record(t, seedOrderNo); rec.Payment != nil || len(rec.Charges) != 0 {
+		t.Errorf("another app's payment changed the ledger: payment %+v, charges %+v", rec.Payment, rec.Charges)
 	}
 	if got, _ := e.svc.Anomalies(t.Context()); len(got) != 0 {
 		t.Errorf("another app's payment was recorded: %+v", got)
+	}
+}
+
+// TestRefundOfForeignAppIgnored (issue 13): a refund of another app's
+// charge, which the ledger does not know and Ping++ says is of another app,
+// changes nothing.
+func TestRefundOfForeignAppIgnored(t *testing.T) {
+	const otherApp = "app_OtherApp0000000001"
+	e := setupWebhooks(t, true, func(_ *pay.Config, ec *pingpptest.Config) {
+		ec.AppIDs = []string{pingpptest.DefaultAppID, otherApp}
+	})
+	e.charge(t, seedOrderNo, channel.Alipay) // the ledger holds the order
+	c := e.foreignCharge(t, &pingxx.ChargeParams{
+		AppID: otherApp, OrderNo: seedOrderNo, Channel: channel.Alipay, Amount: 9900, Currency: "cny", ClientIP: "127.0.0.1",
+		Subject: "s", Body: "b", Metadata: map[string]any{"order_no": seedOrderNo},
+	})
+	e.payCharge(t, c.ID) // never delivered: the ledger does not know c
+	if got, err := e.client.RetrieveCharge(t.Context(), c.ID); err != nil || got.App != otherApp {
+		t.Fatalf("RetrieveCharge(%s) = app %v, %v; want %s", c.ID, got, err, otherApp)
+	}
+	before := e.record(t, seedOrderNo)
+	if d := e.deliver(t, e.refund(t, c.ID, 9900)); !d.OK() {
+		t.Fatalf("refund delivery answered %d", d.Status)
+	}
+	if diff := cmp.Diff(before, e.record(t, seedOrderNo), ignoreNow); diff != "" {
+		t.Errorf("a refund of another app's charge changed the ledger (-before +after):\n%s", diff)
+	}
+	if got, _ := e.svc.Anomalies(t.Context()); len(got) != 0 {
+		t.Errorf("a refund of another app's charge was recorded: %+v", got)
 	}
 }
 
@@ -423,12 +651,15 @@ func TestLostWebhookRepairedBySyncOrder(t *testing.T) {
 	// The client retrieves recorded charges by id: the app's charge list,
 	// which grows without bound, is not searched.
 	e.emu.Fail(pingpptest.Fault{Route: pingpptest.RouteListCharges, Kind: pingpptest.FaultHTTP503JSON})
-	o, err := e.svc.SyncOrder(t.Context(), seedOrderNo)
+	rec, err := e.svc.SyncOrder(t.Context(), seedOrderNo)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if o.Status != order.StatusPaid || o.Paid.ChargeID != c.ID || e.hooks.paid.Load() != 1 {
-		t.Fatalf("after SyncOrder: %s paid by %+v, hook %d", o.Status, o.Paid, e.hooks.paid.Load())
+	if rec.Status() != ledger.StatusPaid || rec.Payment == nil || rec.Payment.ChargeID != c.ID || e.hooks.paid.Load() != 1 {
+		t.Fatalf("after SyncOrder: %s paid by %+v, hook %d", rec.Status(), rec.Payment, e.hooks.paid.Load())
+	}
+	if rec.Fulfilment.FulfilledAt.IsZero() {
+		t.Errorf("SyncOrder's record is not fulfilled: %+v", rec.Fulfilment)
 	}
 	if _, err := e.svc.SyncOrder(t.Context(), seedOrderNo); err != nil || e.hooks.paid.Load() != 1 {
 		t.Errorf("second SyncOrder: %v, hook ran %d times", err, e.hooks.paid.Load())
@@ -443,40 +674,37 @@ func TestLostWebhookRepairedByReconcile(t *testing.T) {
 	if err := e.svc.Reconcile(t.Context(), time.Hour); err != nil {
 		t.Fatal(err)
 	}
-	if o := e.order(t, seedOrderNo); o.Status != order.StatusPaid {
-		t.Errorf("paid order is %s after Reconcile", o.Status)
+	if rec := e.record(t, seedOrderNo); rec.Status() != ledger.StatusPaid {
+		t.Errorf("paid order is %s after Reconcile", rec.Status())
 	}
-	if o := e.order(t, otherOrderNo); o.Status != order.StatusUnpaid {
-		t.Errorf("order %s with unpaid charge %s is %s", otherOrderNo, unpaidCharge.ID, o.Status)
+	if rec := e.record(t, otherOrderNo); rec.Status() != ledger.StatusUnpaid {
+		t.Errorf("order %s with unpaid charge %s is %s", otherOrderNo, unpaidCharge.ID, rec.Status())
 	}
 	if n := e.hooks.paid.Load(); n != 1 {
 		t.Errorf("OnPaid ran %d times, want 1", n)
 	}
 }
 
-// flakyStore fails UpdateOrder a set number of times.
-type flakyStore struct {
-	*order.MemStore
+// flakyLedger fails Update a set number of times.
+type flakyLedger struct {
+	*ledger.Memory
 	failures atomic.Int64
 }
 
-func (s *flakyStore) UpdateOrder(ctx context.Context, no string, fn func(*order.Order) error) (order.Order, error) {
-	if s.failures.Add(-1) >= 0 {
-		return order.Order{}, errors.New("connection refused")
+func (l *flakyLedger) Update(ctx context.Context, no string, fn func(r *ledger.Record, db any) error) (*ledger.Record, error) {
+	if l.failures.Add(-1) >= 0 {
+		return nil, errors.New("connection refused")
 	}
-	return s.MemStore.UpdateOrder(ctx, no, fn)
+	return l.Memory.Update(ctx, no, fn)
 }
 
-func TestWebhookStoreFailureThenRedelivery(t *testing.T) {
+func TestWebhookLedgerFailureThenRedelivery(t *testing.T) {
 	e := setupWebhooks(t, true)
-	flaky := &flakyStore{MemStore: e.store}
-	svc, err := pay.New(pay.Config{Now: e.clock.Now, OnPaid: func(context.Context, order.Order, *pingxx.Charge) error {
+	flaky := &flakyLedger{Memory: e.ledger}
+	svc := mustService(t, pay.Config{AppID: pingpptest.DefaultAppID, Now: e.clock.Now, OnPaid: func(context.Context, pay.Fulfilment) error {
 		e.hooks.paid.Add(1)
 		return nil
-	}}, flaky, e.client)
-	if err != nil {
-		t.Fatal(err)
-	}
+	}}, e.store, flaky, e.client)
 	wh, err := pay.NewWebhookHandler(svc, e.emu.WebhookPublicKey())
 	if err != nil {
 		t.Fatal(err)
@@ -486,28 +714,28 @@ func TestWebhookStoreFailureThenRedelivery(t *testing.T) {
 	post := func() int { return e.postEvent(t, wh, evt, "x-pingplusplus-signature") } // any case
 	flaky.failures.Store(1)
 	if code := post(); code != http.StatusInternalServerError {
-		t.Fatalf("with the store down: %d, want 500", code)
+		t.Fatalf("with the ledger down: %d, want 500", code)
 	}
-	if o := e.order(t, seedOrderNo); o.Status != order.StatusUnpaid {
-		t.Fatalf("order is %s after a failed delivery", o.Status)
+	if rec := e.record(t, seedOrderNo); rec.Payment != nil {
+		t.Fatalf("payment %+v recorded by a failed delivery", rec.Payment)
 	}
 	if code := post(); code != http.StatusOK {
 		t.Fatalf("redelivery: %d, want 200", code)
 	}
-	if o := e.order(t, seedOrderNo); o.Status != order.StatusPaid || e.hooks.paid.Load() != 1 {
-		t.Errorf("after redelivery: %s, hook %d", o.Status, e.hooks.paid.Load())
+	if rec := e.record(t, seedOrderNo); rec.Status() != ledger.StatusPaid || rec.Fulfilment.FulfilledAt.IsZero() || e.hooks.paid.Load() != 1 {
+		t.Errorf("after redelivery: %s, fulfilment %+v, hook %d", rec.Status(), rec.Fulfilment, e.hooks.paid.Load())
 	}
 }
 
 func TestWebhookHookFailureIsRetried(t *testing.T) {
 	e := setupWebhooks(t, true)
 	var calls atomic.Int64
-	e.hooks.onPaid = func(order.Order) error {
+	e.hooks.setOnPaid(func(pay.Fulfilment) error {
 		if calls.Add(1) == 1 {
 			return errors.New("course service down")
 		}
 		return nil
-	}
+	})
 	c := e.charge(t, seedOrderNo, channel.Alipay)
 	evt := e.payCharge(t, c.ID)
 	if d := e.deliver(t, evt); d.Status != http.StatusInternalServerError {
@@ -518,6 +746,170 @@ func TestWebhookHookFailureIsRetried(t *testing.T) {
 	}
 	if d := e.deliver(t, evt); !d.OK() || calls.Load() != 2 || e.hooks.paid.Load() != 1 {
 		t.Errorf("hook called %d times, succeeded %d, want 2 and 1", calls.Load(), e.hooks.paid.Load())
+	}
+}
+
+// TestOnPaidGetsStableFulfilmentID (issue 13): every run of OnPaid for one
+// payment is told the same Fulfilment.ID, so that the host can deduplicate.
+func TestOnPaidGetsStableFulfilmentID(t *testing.T) {
+	e := setupWebhooks(t, true)
+	var (
+		mu   sync.Mutex
+		seen []pay.Fulfilment
+	)
+	e.hooks.setOnPaid(func(f pay.Fulfilment) error {
+		mu.Lock()
+		defer mu.Unlock()
+		seen = append(seen, f)
+		if len(seen) <= 2 {
+			return errors.New("course service down")
+		}
+		return nil
+	})
+	c := e.charge(t, seedOrderNo, channel.Alipay)
+	evt := e.payCharge(t, c.ID)
+	for i, want := range []int{http.StatusInternalServerError, http.StatusInternalServerError, http.StatusOK} {
+		if d := e.deliver(t, evt); d.Status != want {
+			t.Fatalf("delivery %d answered %d, want %d", i+1, d.Status, want)
+		}
+	}
+	rec := e.record(t, seedOrderNo)
+	id := rec.Fulfilment.ID
+	if id == "" || rec.Fulfilment.FulfilledAt.IsZero() {
+		t.Fatalf("fulfilment = %+v, want an id and fulfilled", rec.Fulfilment)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	var ids []string
+	for _, f := range seen {
+		ids = append(ids, f.ID)
+		if f.Order.No != seedOrderNo || f.Payment.ChargeID != c.ID || f.Charge == nil || f.Charge.ID != c.ID {
+			t.Errorf("OnPaid told order %s, payment by %s, charge %v; want %s paid by %s", f.Order.No, f.Payment.ChargeID, f.Charge, seedOrderNo, c.ID)
+		}
+	}
+	if diff := cmp.Diff([]string{id, id, id}, ids); diff != "" {
+		t.Errorf("fulfilment ids of the three runs (-want +got):\n%s", diff)
+	}
+}
+
+// barrierLedger makes the callers of a barrier round (runBarrierRound)
+// interleave as widely as a ledger lets them: a caller's Updates after its
+// first wait until every caller of the round has made its first Update or
+// finished, so that all of them act on what they read before any of them
+// acts on what it read. Other callers go straight through.
+type barrierLedger struct{ *ledger.Memory }
+
+type barrierKey struct{}
+
+// barrierCaller is one caller of a round, carried in its context.
+type barrierCaller struct {
+	round   *barrierRound
+	updates atomic.Int64
+	once    sync.Once
+}
+
+type barrierRound struct {
+	pending sync.WaitGroup // callers yet to make their first Update or finish
+	all     chan struct{}  // closed when none is pending
+}
+
+func (c *barrierCaller) passed() { c.once.Do(c.round.pending.Done) }
+
+func (l barrierLedger) Update(ctx context.Context, no string, fn func(r *ledger.Record, db any) error) (*ledger.Record, error) {
+	c, _ := ctx.Value(barrierKey{}).(*barrierCaller)
+	if c == nil {
+		return l.Memory.Update(ctx, no, fn)
+	}
+	if c.updates.Add(1) > 1 {
+		<-c.round.all
+	}
+	defer c.passed()
+	return l.Memory.Update(ctx, no, fn)
+}
+
+// runBarrierRound runs call n times concurrently, each with a context that
+// makes it a caller of one round of a barrierLedger, and waits for them.
+func runBarrierRound(ctx context.Context, n int, call func(ctx context.Context, i int)) {
+	round := &barrierRound{all: make(chan struct{})}
+	round.pending.Add(n)
+	go func() { round.pending.Wait(); close(round.all) }()
+	var wg sync.WaitGroup
+	for i := range n {
+		c := &barrierCaller{round: round}
+		wg.Go(func() {
+			defer c.passed()
+			call(context.WithValue(ctx, barrierKey{}, c), i)
+		})
+	}
+	wg.Wait()
+}
+
+// TestOnPaidTxRunsOnceInTheLedgerTransaction (issue 13): OnPaidTx runs
+// inside the ledger's update that records the order fulfilled: a failure
+// records nothing and the next delivery runs it again; once it succeeded,
+// duplicate deliveries and concurrent ones (all of which read the order
+// as not yet fulfilled) never run it again.
+func TestOnPaidTxRunsOnceInTheLedgerTransaction(t *testing.T) {
+	e := setupWebhooks(t, true)
+	var (
+		calls, runs atomic.Int64
+		failing     atomic.Bool
+	)
+	failing.Store(true)
+	svc := mustService(t, pay.Config{AppID: pingpptest.DefaultAppID, Now: e.clock.Now,
+		OnPaidTx: func(_ context.Context, db any, f pay.Fulfilment) error {
+			calls.Add(1)
+			if db != nil {
+				t.Errorf("OnPaidTx over ledger.Memory got db %T, want nil", db)
+			}
+			if failing.Load() {
+				return errors.New("inserting the enrolment failed")
+			}
+			runs.Add(1)
+			return nil
+		},
+	}, e.store, barrierLedger{e.ledger}, e.client)
+	wh, err := pay.NewWebhookHandler(svc, e.emu.WebhookPublicKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := e.charge(t, seedOrderNo, channel.Alipay)
+	evt := e.payCharge(t, c.ID)
+	if code := e.postEvent(t, wh, evt, pingxx.HeaderWebhookSignature); code != http.StatusInternalServerError {
+		t.Fatalf("delivery with OnPaidTx failing answered %d, want 500", code)
+	}
+	if rec := e.record(t, seedOrderNo); rec.Payment == nil || !rec.Fulfilment.FulfilledAt.IsZero() || !rec.NeedsFulfilment() {
+		t.Fatalf("after OnPaidTx failed: payment %+v, fulfilment %+v; want paid and not fulfilled", rec.Payment, rec.Fulfilment)
+	}
+
+	failing.Store(false)
+	const concurrent = 8
+	reqs := make([]*http.Request, concurrent)
+	for i := range reqs {
+		reqs[i] = e.eventRequest(t, evt, pingxx.HeaderWebhookSignature)
+	}
+	codes := make([]int, concurrent)
+	runBarrierRound(t.Context(), concurrent, func(ctx context.Context, i int) {
+		codes[i] = serve(wh, reqs[i].WithContext(ctx))
+	})
+	for i, code := range codes {
+		if code != http.StatusOK {
+			t.Errorf("concurrent delivery %d answered %d, want 200", i, code)
+		}
+	}
+	for i := range 2 {
+		if code := e.postEvent(t, wh, evt, pingxx.HeaderWebhookSignature); code != http.StatusOK {
+			t.Errorf("duplicate delivery %d answered %d, want 200", i, code)
+		}
+	}
+	if err := svc.Reconcile(t.Context(), time.Hour); err != nil {
+		t.Errorf("Reconcile: %v", err)
+	}
+	if calls.Load() != 2 || runs.Load() != 1 {
+		t.Errorf("OnPaidTx called %d times, succeeded %d; want 2 and 1", calls.Load(), runs.Load())
+	}
+	if rec := e.record(t, seedOrderNo); rec.Fulfilment.FulfilledAt.IsZero() {
+		t.Errorf("not recorded fulfilled after OnPaidTx succeeded: %+v", rec.Fulfilment)
 	}
 }
 
@@ -547,9 +939,10 @@ func TestWebhookHandlerHTTP(t *testing.T) {
 	if _, err := pay.NewWebhookHandler(e.svc, nil); err == nil {
 		t.Error("NewWebhookHandler accepted no key")
 	}
-	svc, _ := pay.New(pay.Config{}, failingStore{}, e.client)
-	if _, err := pay.NewWebhookHandler(svc, e.emu.WebhookPublicKey()); !errors.Is(err, pay.ErrNoPaymentStore) {
-		t.Errorf("NewWebhookHandler over a store without payments = %v", err)
+	// Events are checked against the service's app: there is no service
+	// without one.
+	if svc, err := pay.New(pay.Config{}, e.store, e.ledger, e.client); err == nil {
+		t.Errorf("pay.New without an AppID = %v, want an error", svc)
 	}
 }
 
@@ -557,10 +950,11 @@ func TestWebhookHandlerHTTP(t *testing.T) {
 // payorder cannot read is kept whole, once, and acknowledged.
 func TestWebhookUnreadableSignedEventIsKept(t *testing.T) {
 	e := setupWebhooks(t, true)
-	for _, payload := range []string{
+	payloads := []string{
 		`not an event at all`,
 		`{"id":"evt_odd","object":"event","type":"charge.succeeded","data":{"object":{"id":"re_1","object":"refund"}}}`,
-	} {
+	}
+	for _, payload := range payloads {
 		sig, err := e.emu.SignWebhook([]byte(payload))
 		if err != nil {
 			t.Fatal(err)
@@ -576,22 +970,26 @@ func TestWebhookUnreadableSignedEventIsKept(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(got) != 2 || got[0].Kind != order.AnomalyUnreadableEvent || string(got[0].Event) != "not an event at all" || got[1].Kind != order.AnomalyUnreadableEvent {
-		t.Errorf("anomalies = %+v, want the two payloads kept once each", got)
+	type kept struct {
+		Kind  ledger.AnomalyKind
+		Event string
+	}
+	var gotKept []kept
+	for _, a := range got {
+		gotKept = append(gotKept, kept{a.Kind, string(a.Event)})
+	}
+	want := []kept{{ledger.AnomalyUnreadableEvent, payloads[0]}, {ledger.AnomalyUnreadableEvent, payloads[1]}}
+	if diff := cmp.Diff(want, gotKept); diff != "" {
+		t.Errorf("anomalies (-want +got), want the two payloads kept once each:\n%s", diff)
 	}
 }
 
 // TestWebhookOfOtherModeIsIgnored: Ping++ uses one app id in both modes; a
-// free test-mode payment must never pay an order of a live service, even when
-// its Gateway (here a decorator) does not tell its mode.
+// free test-mode payment must never pay an order of a live service.
 func TestWebhookOfOtherModeIsIgnored(t *testing.T) {
 	e := setupWebhooks(t, true)
-	decorated := struct{ pay.Gateway }{e.client}
-	if _, err := pay.NewWebhookHandler(mustService(t, pay.Config{}, e.store, decorated), e.emu.WebhookPublicKey()); !errors.Is(err, pay.ErrModeUnknown) {
-		t.Fatalf("NewWebhookHandler with the mode unknown = %v, want ErrModeUnknown", err)
-	}
-	live := true
-	wh, err := pay.NewWebhookHandler(mustService(t, pay.Config{Livemode: &live}, e.store, decorated), e.emu.WebhookPublicKey())
+	live := mustService(t, pay.Config{AppID: pingpptest.DefaultAppID, Livemode: true, Now: e.clock.Now}, e.store, e.ledger, e.client)
+	wh, err := pay.NewWebhookHandler(live, e.emu.WebhookPublicKey())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -599,30 +997,16 @@ func TestWebhookOfOtherModeIsIgnored(t *testing.T) {
 	if code := e.postEvent(t, wh, e.payCharge(t, c.ID), pingxx.HeaderWebhookSignature); code != http.StatusOK {
 		t.Fatalf("answered %d", code)
 	}
-	if o := e.order(t, seedOrderNo); o.Status != order.StatusUnpaid {
-		t.Errorf("a test-mode payment made a live service's order %s", o.Status)
+	if rec := e.record(t, seedOrderNo); rec.Payment != nil {
+		t.Errorf("a test-mode payment paid a live service's order: %+v", rec.Payment)
 	}
 }
 
-func mustService(t *testing.T, cfg pay.Config, store pay.OrderStore, gw pay.Gateway) *pay.Service {
+func mustService(t *testing.T, cfg pay.Config, store pay.OrderStore, l ledger.Ledger, gw pay.Gateway) *pay.Service {
 	t.Helper()
-	svc, err := pay.New(cfg, store, gw)
+	svc, err := pay.New(cfg, store, l, gw)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return svc
-}
-
-// TestSyncOrderWithoutRetrieval: a gateway that cannot fetch a charge by id
-// is asked for the order's charges by order number instead.
-func TestSyncOrderWithoutRetrieval(t *testing.T) {
-	e := setupWebhooks(t, true)
-	c := e.charge(t, seedOrderNo, channel.Alipay)
-	e.payCharge(t, c.ID)
-	testMode := false
-	svc := mustService(t, pay.Config{Livemode: &testMode}, e.store, struct{ pay.Gateway }{e.client})
-	o, err := svc.SyncOrder(t.Context(), seedOrderNo)
-	if err != nil || o.Status != order.StatusPaid || o.Paid.ChargeID != c.ID {
-		t.Fatalf("SyncOrder = %s paid by %+v, %v", o.Status, o.Paid, err)
-	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/yianpay/payorder/order"
 	"github.com/yianpay/payorder/pay"
+	"github.com/yianpay/payorder/pay/ledger"
 	"github.com/yianpay/payorder/pay/pingpptest"
 	"github.com/yianpay/payorder/pay/pingxx"
 )
@@ -30,7 +31,7 @@ func TestPaysThroughTheEndpoint(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc, err := pay.New(pay.Config{}, store, client)
+	svc, err := pay.New(pay.Config{AppID: client.AppID()}, store, &ledger.Memory{}, client)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -28,7 +28,6 @@ import (
 	"time"
 
 	"github.com/yianpay/payorder/examples/internal/serve"
-	"github.com/yianpay/payorder/order"
 	"github.com/yianpay/payorder/pay"
 	"github.com/yianpay/payorder/pay/pingpptest"
 	"github.com/yianpay/payorder/pay/pingxx"
@@ -57,7 +56,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	addr := flags.String("addr", "127.0.0.1:8000", "address of the endpoint")
 	emulatorAddr := flags.String("emulator-addr", "127.0.0.1:8001", "address of the embedded Ping++ emulator")
 	emulatorURL := flags.String("emulator-url", "", "base URL of an external emulator (go run ./examples/pingpp-emulator) to use instead of the embedded one, so that several servers share it")
-	lockTTL := flags.Duration("lock-ttl", pay.DefaultLockTTL, "how long a crashed instance's lock on an order outlives it (PostgreSQL)")
+	lockTTL := flags.Duration("lock-ttl", pay.DefaultLockTTL, "the lease of a payment attempt: how long a crashed instance keeps others waiting before one takes its attempt over")
 	if err := flags.Parse(args); err != nil {
 		return err
 	}
@@ -75,27 +74,30 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	}
 	defer closeGateway()
 
-	store, closeStore, err := openStore(ctx, getenv("DATABASE_URL"), out)
+	lg, closeLedger, err := openLedger(ctx, getenv("DATABASE_URL"), out)
 	if err != nil {
 		return err
 	}
-	defer closeStore()
-	if err := seed(ctx, store); err != nil {
+	defer closeLedger()
+	orders, err := seedOrders()
+	if err != nil {
 		return err
 	}
 	svc, err := pay.New(pay.Config{
-		AppID:   gw.AppID(),
-		LockTTL: *lockTTL,
-		Logger:  logger,
-		OnPaid: func(ctx context.Context, o order.Order, ch *pingxx.Charge) error {
-			logger.InfoContext(ctx, "order paid: unlock its courses here", "order_no", o.No, "buyer", o.Buyer, "charge_id", ch.ID, "channel", ch.Channel)
+		AppID:    gw.AppID(),
+		Livemode: gw.Livemode(),
+		LockTTL:  *lockTTL,
+		Logger:   logger,
+		OnPaid: func(ctx context.Context, f pay.Fulfilment) error {
+			logger.InfoContext(ctx, "order paid: unlock its courses here", "order_no", f.Order.No, "buyer", f.Order.Buyer,
+				"fulfilment_id", f.ID, "charge_id", f.Charge.ID, "channel", f.Charge.Channel)
 			return nil
 		},
-		OnAnomaly: func(ctx context.Context, a order.Anomaly) error {
+		OnAnomaly: func(ctx context.Context, a pay.Anomaly) error {
 			logger.ErrorContext(ctx, "payment anomaly: needs a person", "id", a.ID, "kind", a.Kind, "order_no", a.OrderNo, "detail", a.Detail)
 			return nil
 		},
-	}, store, gw)
+	}, orders, lg, gw)
 	if err != nil {
 		return err
 	}

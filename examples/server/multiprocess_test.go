@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/yianpay/payorder/order/postgres/pgtest"
+	"github.com/yianpay/payorder/pay/ledger/postgres/pgtest"
 	"github.com/yianpay/payorder/pay/pingpptest"
 	"github.com/yianpay/payorder/pay/pingxx"
 )
@@ -142,7 +142,7 @@ func (c *cluster) startServer(t *testing.T, args ...string) (*proc, string) {
 // chargesAtPingpp lists the charges the emulator holds for the seed order.
 func (c *cluster) chargesAtPingpp(t *testing.T) []*pingxx.Charge {
 	t.Helper()
-	charges, err := c.client.FindCharges(context.Background(), seedOrderNo, time.Time{})
+	charges, err := c.client.FindCharges(context.Background(), seedOrderNo, time.Time{}, time.Time{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -199,9 +199,11 @@ func TestInstancesCreateOneCharge(t *testing.T) {
 	}
 }
 
-// TestKilledInstanceLeaseExpires kills an instance while it holds the lock
-// on an order and waits on Ping++; another instance proceeds once the lease
-// expires, and gets the charge the dead one created instead of a second.
+// TestKilledInstanceLeaseExpires kills an instance while it holds the
+// order's payment attempt and waits on Ping++; another instance takes the
+// attempt over once its lease lapses, repeats the identical create inside
+// Ping++'s idempotency window, and gets the charge the dead one created
+// instead of a second.
 func TestKilledInstanceLeaseExpires(t *testing.T) {
 	const ttl = time.Second
 	c, db := startCluster(t, 3*time.Second)
@@ -212,10 +214,11 @@ func TestKilledInstanceLeaseExpires(t *testing.T) {
 		// The killed instance never answers; its client sees the connection drop.
 		putRaw(baseA, seedToken, strings.NewReader("order_no="+seedOrderNo+"&channel=alipay"))
 	}()
-	// Wait until A holds the lease and Ping++ has made the charge (the
-	// emulator answers 3 s later), then kill A without letting it clean up.
+	// Wait until A has written its attempt and Ping++ has made the charge
+	// (the emulator answers 3 s later), then kill A without letting it
+	// clean up.
 	eventually(t, 20*time.Second, func() bool {
-		return db.Count(t, "payorder_locks") == 1 && len(c.chargesAtPingpp(t)) == 1
+		return db.Count(t, "payorder_ledger") == 1 && len(c.chargesAtPingpp(t)) == 1
 	})
 	if err := a.cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
@@ -234,8 +237,8 @@ func TestKilledInstanceLeaseExpires(t *testing.T) {
 	if len(charges) != 1 || ch["id"] != charges[0].ID {
 		t.Errorf("Ping++ holds %d charges; B answered %v", len(charges), ch["id"])
 	}
-	// A asked once and died; B, finding nothing recorded, asked once more
-	// and Ping++ answered with A's charge.
+	// A asked once and died; B, taking A's attempt over, asked once more
+	// with the identical request and Ping++ answered with A's charge.
 	if st := c.stats(t); st.ChargeRequests != 2 || st.ChargesCreated != 1 {
 		t.Errorf("create requests %d, charges created %d; want 2 and 1", st.ChargeRequests, st.ChargesCreated)
 	}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"time"
 
@@ -29,10 +28,12 @@ var seedTokens = pay.StaticTokens{
 	otherToken: otherBuyer,
 }
 
-// seed loads the seed orders. An order that exists keeps its payment state,
-// so restarting the server, or starting several on one database, is safe.
-func seed(ctx context.Context, s store) error {
-	created := time.Now()
+// seedOrders are the host's orders of the example: the same in every
+// instance, as a host's orders table would be; what payorder records about
+// paying them is in the ledger.
+func seedOrders() (*order.MemStore, error) {
+	s := &order.MemStore{}
+	created := time.Date(2016, 5, 1, 10, 0, 0, 0, time.UTC)
 	for _, o := range []order.Order{
 		order.Order{
 			No: seedOrderNo, Buyer: seedBuyer, Amount: 9900, Currency: "cny",
@@ -50,9 +51,9 @@ func seed(ctx context.Context, s store) error {
 			CreatedAt: created,
 		},
 	} {
-		if err := s.PutContext(ctx, o); err != nil {
-			return err
+		if err := s.Put(o); err != nil {
+			return nil, err
 		}
 	}
-	return nil
+	return s, nil
 }

@@ -50,7 +50,7 @@ func TestReceivesEmulatorWebhooks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ch, err := client.CreateCharge(ctx, &pingxx.ChargeParams{Order_no: "12134676899915430002", Channel: "alipay", Amount: 9900, Currency: "cny", Client_ip: "127.0.0.1", Subject: "s", Body: "b"})
+	ch, err := client.CreateCharge(ctx, &pingxx.ChargeParams{OrderNo: "12134676899915430002", Channel: "alipay", Amount: 9900, Currency: "cny", ClientIP: "127.0.0.1", Subject: "s", Body: "b"})
 	if err != nil {
 		t.Fatal(err)
 	}

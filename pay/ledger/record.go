@@ -602,7 +602,9 @@ func (r *Record) DueUntil() time.Time {
 	return until
 }
 
-// Clone returns a copy of r that shares nothing mutable with it.
+// Clone returns a copy of r that shares no slice of records with it. The
+// bytes of Charge.JSON, Attempt.Params and Anomaly.Event are shared: they
+// are written once and never changed in place, by the rules or by callers.
 func (r *Record) Clone() *Record {
 	c := *r
 	c.Attempts = slices.Clone(r.Attempts)

@@ -48,7 +48,7 @@ var orderSeq atomic.Int64
 func params(ch channel.Channel) *pingxx.ChargeParams {
 	p := &pingxx.ChargeParams{
 		OrderNo: "PO" + strconv.FormatInt(time.Now().UnixNano()%1e9, 10) + strconv.FormatInt(orderSeq.Add(1), 10),
-		Channel:  ch, Amount: 990, Currency: "cny", ClientIP: "127.0.0.1",
+		Channel: ch, Amount: 990, Currency: "cny", ClientIP: "127.0.0.1",
 		Subject: "课程", Body: "Go 进阶", Metadata: map[string]any{"order_no": "A-1"},
 	}
 	if ch == channel.WxPub {

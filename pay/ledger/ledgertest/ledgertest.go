@@ -19,28 +19,55 @@ import (
 // Run checks the ledgers newLedger returns against the contract of
 // ledger.Ledger. Each call of newLedger must return an empty ledger of its own.
 func Run(t *testing.T, newLedger func(t testing.TB) ledger.Ledger) {
-	tests := []struct {
-		name string
-		run  func(t *testing.T, l ledger.Ledger)
-	}{
+	runParallel(t, newLedger, []test[ledger.Ledger]{
 		{"ReadUnknownIsEmpty", testReadUnknown},
 		{"RoundTrip", testRoundTrip},
 		{"FailedUpdateSavesNothing", testFailedUpdate},
-		{"ConcurrentUpdatesAreAtomic", testConcurrentUpdates},
+		{"ConcurrentUpdatesAreAtomic", one(testConcurrentUpdates)},
+		{"UpdateReturnsWhatItSaved", testUpdateReturnsSaved},
 		{"NumbersUniqueAcrossOrders", testNumbersUnique},
-		{"ConcurrentNumberClaims", testConcurrentNumbers},
+		{"NumbersUniqueWithinOrder", testNumbersUniqueWithinOrder},
+		{"ConcurrentNumberClaims", one(testConcurrentNumbers)},
 		{"OrderOfCharge", testOrderOfCharge},
 		{"ChargeOfAnotherOrder", testChargeOfAnotherOrder},
 		{"Anomalies", testAnomalies},
 		{"Due", testDue},
 		{"Clock", testClock},
-	}
+	})
+}
+
+// RunInstances checks that Update is atomic across several ledgers over one
+// store, as the processes of a service share one database: concurrent
+// read-modify-writes of an order, and a race for one Ping++ number, spread
+// over the ledgers newInstances returns. Each call of newInstances must
+// return ledgers over an empty store of their own; Memory, which cannot
+// share its store, passes the same *Memory more than once.
+func RunInstances(t *testing.T, newInstances func(t testing.TB) []ledger.Ledger) {
+	runParallel(t, newInstances, []test[[]ledger.Ledger]{
+		{"ConcurrentUpdatesAreAtomic", testConcurrentUpdates},
+		{"ConcurrentNumberClaims", testConcurrentNumbers},
+	})
+}
+
+// test is a named check of what newL returns: a ledger, or ledgers over one store.
+type test[L any] struct {
+	name string
+	run  func(t *testing.T, l L)
+}
+
+// runParallel runs each test in parallel on what newL returns for it.
+func runParallel[L any](t *testing.T, newL func(t testing.TB) L, tests []test[L]) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			tt.run(t, newLedger(t))
+			tt.run(t, newL(t))
 		})
 	}
+}
+
+// one runs a test of instances on a single ledger.
+func one(test func(t *testing.T, ls []ledger.Ledger)) func(t *testing.T, l ledger.Ledger) {
+	return func(t *testing.T, l ledger.Ledger) { test(t, []ledger.Ledger{l}) }
 }
 
 var ctx = context.Background()
@@ -187,12 +214,7 @@ func testFailedUpdate(t *testing.T, l ledger.Ledger) {
 	if d := diff(&ledger.Record{OrderNo: "B1"}, read(t, l, "B1")); d != "" {
 		t.Errorf("a failed Update saved (-want +got):\n%s", d)
 	}
-	if _, err := l.OrderOfCharge(ctx, "ch_B1"); !errors.Is(err, ledger.ErrNotFound) {
-		t.Errorf("OrderOfCharge after a failed Update = %v, want ErrNotFound", err)
-	}
-	if as, _ := l.Anomalies(ctx); len(as) != 0 {
-		t.Errorf("a failed Update recorded anomalies %v", as)
-	}
+	assertNoTrace(t, l, "a failed Update", "ch_B1")
 	// The number of the failed update is free.
 	update(t, l, "B2", func(r *ledger.Record) error {
 		r.Attempts = append(r.Attempts, ledger.Attempt{ID: "a", PingppOrderNo: "B1", State: ledger.AttemptOpen})
@@ -200,11 +222,24 @@ func testFailedUpdate(t *testing.T, l ledger.Ledger) {
 	})
 }
 
-func testConcurrentUpdates(t *testing.T, l ledger.Ledger) {
+// assertNoTrace checks that refused updates (what) recorded neither charge
+// chargeID nor any anomaly.
+func assertNoTrace(t testing.TB, l ledger.Ledger, what, chargeID string) {
+	t.Helper()
+	if _, err := l.OrderOfCharge(ctx, chargeID); !errors.Is(err, ledger.ErrNotFound) {
+		t.Errorf("OrderOfCharge(%s) after %s = %v, want ErrNotFound", chargeID, what, err)
+	}
+	if as, _ := l.Anomalies(ctx); len(as) != 0 {
+		t.Errorf("%s recorded anomalies %v", what, as)
+	}
+}
+
+func testConcurrentUpdates(t *testing.T, ls []ledger.Ledger) {
 	const n = 24
 	var wg sync.WaitGroup
 	errs := make(chan error, n)
 	for i := range n {
+		l := ls[i%len(ls)]
 		wg.Go(func() {
 			_, err := l.Update(ctx, "C1", func(r *ledger.Record, _ any) error {
 				// A read-modify-write: lost if another update runs in between.
@@ -221,7 +256,7 @@ func testConcurrentUpdates(t *testing.T, l ledger.Ledger) {
 			t.Fatal(err)
 		}
 	}
-	r := read(t, l, "C1")
+	r := read(t, ls[len(ls)-1], "C1")
 	if len(r.Refunds) != n {
 		t.Fatalf("%d concurrent appends left %d refunds", n, len(r.Refunds))
 	}
@@ -273,13 +308,81 @@ func testNumbersUnique(t *testing.T, l ledger.Ledger) {
 	})
 }
 
-func testConcurrentNumbers(t *testing.T, l ledger.Ledger) {
+func testUpdateReturnsSaved(t *testing.T, l ledger.Ledger) {
+	want := sampleRecord("J1")
+	saved := update(t, l, "J1", func(r *ledger.Record) error {
+		if r.OrderNo != "J1" {
+			return fmt.Errorf("fn got OrderNo %q for a new order, want J1", r.OrderNo)
+		}
+		copyInto(r, want)
+		r.Anomalies = []ledger.Anomaly{{ID: "x:j1", Kind: ledger.AnomalyDoublePayment, OrderNo: "J1"}}
+		return nil
+	})
+	if len(saved.Anomalies) != 0 {
+		t.Errorf("Update returned anomalies %v", saved.Anomalies)
+	}
+	got := read(t, l, "J1")
+	if d := diff(got, saved); d != "" {
+		t.Errorf("Update returned what Read does not (-read +update):\n%s", d)
+	}
+	if saved.Now.IsZero() {
+		t.Error("Update returned Now zero")
+	}
+	// The records returned are the caller's: changing them changes nothing
+	// in the ledger.
+	for _, r := range []*ledger.Record{saved, got} {
+		r.Attempts[0].State = ledger.AttemptOpen
+		r.Charges[0].Orphan = true
+		r.Payment.Amount = 1
+		r.Refunds[0].Amount = 1
+		r.Fulfilment.Runs = 9
+	}
+	if d := diff(sampleRecord("J1"), read(t, l, "J1")); d != "" {
+		t.Errorf("changing returned records changed the ledger (-want +got):\n%s", d)
+	}
+}
+
+func testNumbersUniqueWithinOrder(t *testing.T, l ledger.Ledger) {
+	update(t, l, "L1", func(r *ledger.Record) error {
+		r.Attempts = append(r.Attempts, ledger.Attempt{ID: "a1", PingppOrderNo: "L1", State: ledger.AttemptLost})
+		return nil
+	})
+	for name, numbers := range map[string][]string{
+		"an older attempt's number":   {"L1"},
+		"one number for two attempts": {"L1R2", "L1R2"},
+	} {
+		_, err := l.Update(ctx, "L1", func(r *ledger.Record, _ any) error {
+			for i, no := range numbers {
+				r.Attempts = append(r.Attempts, ledger.Attempt{ID: fmt.Sprintf("new%d", i), PingppOrderNo: no, State: ledger.AttemptOpen})
+			}
+			r.Charges = append(r.Charges, ledger.Charge{ID: "ch_l1", PingppOrderNo: "L1C", JSON: json.RawMessage(`{}`)})
+			r.Anomalies = append(r.Anomalies, ledger.Anomaly{ID: "x:l1", Kind: ledger.AnomalyDoublePayment})
+			return nil
+		})
+		if !errors.Is(err, ledger.ErrNumberTaken) {
+			t.Errorf("Update with %s = %v, want ErrNumberTaken", name, err)
+		}
+	}
+	if r := read(t, l, "L1"); len(r.Attempts) != 1 || len(r.Charges) != 0 {
+		t.Errorf("updates refused with ErrNumberTaken saved %+v", r)
+	}
+	assertNoTrace(t, l, "updates refused with ErrNumberTaken", "ch_l1")
+	// The numbers of the refused updates are free.
+	update(t, l, "L2", func(r *ledger.Record) error {
+		r.Attempts = append(r.Attempts, ledger.Attempt{ID: "a", PingppOrderNo: "L1R2", State: ledger.AttemptOpen},
+			ledger.Attempt{ID: "b", PingppOrderNo: "L1C", State: ledger.AttemptOpen})
+		return nil
+	})
+}
+
+func testConcurrentNumbers(t *testing.T, ls []ledger.Ledger) {
 	const n = 8
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	won, taken := 0, 0
 	var other []error
 	for i := range n {
+		l := ls[i%len(ls)]
 		wg.Go(func() {
 			_, err := l.Update(ctx, fmt.Sprintf("E%d", i), func(r *ledger.Record, _ any) error {
 				r.Attempts = append(r.Attempts, ledger.Attempt{ID: "a", PingppOrderNo: "ESHARED", State: ledger.AttemptOpen})

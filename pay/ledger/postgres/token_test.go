@@ -10,9 +10,9 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/yianpay/payorder"
-	"github.com/yianpay/payorder/order/postgres"
-	"github.com/yianpay/payorder/order/postgres/pgtest"
 	"github.com/yianpay/payorder/pay"
+	"github.com/yianpay/payorder/pay/ledger/postgres"
+	"github.com/yianpay/payorder/pay/ledger/postgres/pgtest"
 )
 
 var _ pay.TokenVerifier = (*postgres.TokenVerifier)(nil)

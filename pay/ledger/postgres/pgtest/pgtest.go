@@ -11,7 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/yianpay/payorder/order/postgres"
+	"github.com/yianpay/payorder/pay/ledger/postgres"
 )
 
 // EnvVar names the environment variable holding the test server's URL.

@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"testing"
 
@@ -9,15 +10,16 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/yianpay/payorder/order/postgres"
-	"github.com/yianpay/payorder/order/postgres/pgtest"
+	"github.com/yianpay/payorder/pay/ledger/postgres"
+	"github.com/yianpay/payorder/pay/ledger/postgres/pgtest"
 )
 
 var wantTables = []string{
-	"payorder_anomalies", "payorder_charges", "payorder_locks", "payorder_orders", "payorder_schema_migrations",
+	"payorder_anomalies", "payorder_charges", "payorder_ledger", "payorder_numbers", "payorder_schema_migrations",
 }
 
 func TestMigrateTwiceAppliesOnce(t *testing.T) {
+	t.Parallel()
 	pool := pgtest.Empty(t).Pool(t)
 	for i := range 2 {
 		if err := postgres.Migrate(t.Context(), pool); err != nil {
@@ -28,6 +30,7 @@ func TestMigrateTwiceAppliesOnce(t *testing.T) {
 }
 
 func TestMigrateConcurrentlyAppliesOnce(t *testing.T) {
+	t.Parallel()
 	db := pgtest.Empty(t)
 	// Three pools stand for three processes starting at once; two goroutines
 	// share each pool.
@@ -55,6 +58,7 @@ func TestMigrateConcurrentlyAppliesOnce(t *testing.T) {
 }
 
 func TestMigrateCreatesTablesInSearchPathSchema(t *testing.T) {
+	t.Parallel()
 	db := pgtest.Empty(t)
 	pool := db.Pool(t)
 	if err := postgres.Migrate(t.Context(), pool); err != nil {
@@ -74,6 +78,26 @@ func TestMigrateCreatesTablesInSearchPathSchema(t *testing.T) {
 	}
 }
 
+func TestMigrateRefusesAnotherStoresSchema(t *testing.T) {
+	t.Parallel()
+	// What the former order/postgres store left: its own version 1.
+	pool := pgtest.Empty(t).Pool(t)
+	if _, err := pool.Exec(t.Context(), `CREATE TABLE payorder_schema_migrations (
+		version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now());
+		INSERT INTO payorder_schema_migrations (version, name) VALUES (1, '001_init.sql')`); err != nil {
+		t.Fatal(err)
+	}
+	err := postgres.Migrate(t.Context(), pool)
+	if err == nil || !strings.HasPrefix(err.Error(), "postgres: ") {
+		t.Fatalf("Migrate over another store's version 1 = %v, want a postgres: error", err)
+	}
+	var n int
+	if err := pool.QueryRow(t.Context(), `SELECT count(*) FROM information_schema.tables
+		WHERE table_schema = current_schema() AND table_name = 'payorder_ledger'`).Scan(&n); err != nil || n != 0 {
+		t.Errorf("payorder_ledger tables after the refusal: %d, %v; want none", n, err)
+	}
+}
+
 // assertMigrated checks that every embedded migration is recorded once.
 func assertMigrated(t testing.TB, pool *pgxpool.Pool) {
 	t.Helper()
@@ -89,7 +113,7 @@ func assertMigrated(t testing.TB, pool *pgxpool.Pool) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff([]applied{{1, "001_init.sql"}}, got); diff != "" {
+	if diff := cmp.Diff([]applied{{1, "001_ledger.sql"}}, got); diff != "" {
 		t.Errorf("payorder_schema_migrations (-want +got):\n%s", diff)
 	}
 }

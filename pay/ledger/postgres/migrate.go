@@ -53,13 +53,15 @@ func migrations() ([]migration, error) {
 	return ms, nil
 }
 
-// Migrate creates or upgrades the store's tables in the first schema of the
+// Migrate creates or upgrades the ledger's tables in the first schema of the
 // pool's search_path, applying the embedded migrations that the table
 // payorder_schema_migrations does not list yet, all in one transaction.
 // It is idempotent, and safe when several processes run it at once: each
 // takes a transaction-scoped advisory lock for the schema first, so they
 // apply the migrations one after another and the later ones find nothing to
-// do.
+// do. A schema whose payorder_schema_migrations lists a version under
+// another name (the tables of another payorder store, such as the former
+// order/postgres) is an error, never silently taken for the ledger's.
 func Migrate(ctx context.Context, pool *pgxpool.Pool) error {
 	ms, err := migrations()
 	if err != nil {
@@ -78,16 +80,24 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool) error {
 		)`); err != nil {
 			return fmt.Errorf("creating payorder_schema_migrations: %w", err)
 		}
-		rows, err := tx.Query(ctx, `SELECT version FROM payorder_schema_migrations`)
+		rows, err := tx.Query(ctx, `SELECT version, name FROM payorder_schema_migrations`)
 		if err != nil {
 			return fmt.Errorf("reading applied versions: %w", err)
 		}
-		applied, err := pgx.CollectRows(rows, pgx.RowTo[int32])
+		applied := make(map[int32]string)
+		var (
+			version int32
+			name    string
+		)
+		_, err = pgx.ForEachRow(rows, []any{&version, &name}, func() error { applied[version] = name; return nil })
 		if err != nil {
 			return fmt.Errorf("reading applied versions: %w", err)
 		}
 		for _, m := range ms {
-			if slices.Contains(applied, int32(m.version)) {
+			if name, ok := applied[int32(m.version)]; ok {
+				if name != m.name {
+					return fmt.Errorf("version %d is %s, not %s: the schema holds another store's tables", m.version, name, m.name)
+				}
 				continue
 			}
 			// Exec without arguments uses the simple protocol, which runs
