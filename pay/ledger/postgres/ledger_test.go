@@ -1,0 +1,299 @@
+package postgres_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/yianpay/payorder/channel"
+	"github.com/yianpay/payorder/pay/ledger"
+	"github.com/yianpay/payorder/pay/ledger/ledgertest"
+	"github.com/yianpay/payorder/pay/ledger/postgres"
+	"github.com/yianpay/payorder/pay/ledger/postgres/pgtest"
+)
+
+var _ ledger.Ledger = (*postgres.Ledger)(nil)
+
+func TestLedger(t *testing.T) {
+	ledgertest.Run(t, func(t testing.TB) ledger.Ledger {
+		l, _ := newLedger(t)
+		return l
+	})
+}
+
+// appendRefund is a read-modify-write that an update running in between
+// would break: each refund's amount is the number of refunds before it.
+func appendRefund(id string) func(r *ledger.Record, _ any) error {
+	return func(r *ledger.Record, _ any) error {
+		r.Refunds = append(r.Refunds, ledger.Refund{ID: id, Amount: int64(len(r.Refunds))})
+		return nil
+	}
+}
+
+func TestUpdateIsAtomicAcrossInstances(t *testing.T) {
+	t.Parallel()
+	// Two Ledgers over two pools on one schema stand for two processes.
+	db := pgtest.New(t)
+	instances := []*postgres.Ledger{postgres.New(db.Pool(t), postgres.Config{}), postgres.New(db.Pool(t), postgres.Config{})}
+	const n = 20
+	var wg sync.WaitGroup
+	errs := make(chan error, 2*n)
+	for i := range n {
+		l := instances[i%2]
+		wg.Go(func() {
+			_, err := l.Update(t.Context(), "X1", appendRefund(fmt.Sprintf("re_%d", i)))
+			errs <- err
+		})
+		// And a race for one Ping++ number between orders.
+		wg.Go(func() {
+			_, err := l.Update(t.Context(), fmt.Sprintf("Y%d", i), func(r *ledger.Record, _ any) error {
+				r.Attempts = append(r.Attempts, ledger.Attempt{ID: "a", PingppOrderNo: "YSHARED", State: ledger.AttemptOpen})
+				return nil
+			})
+			if errors.Is(err, ledger.ErrNumberTaken) {
+				err = nil
+			}
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	r, err := instances[1].Read(t.Context(), "X1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Refunds) != n {
+		t.Fatalf("%d updates through two instances left %d refunds", n, len(r.Refunds))
+	}
+	for i, rf := range r.Refunds {
+		if rf.Amount != int64(i) {
+			t.Fatalf("refund %d saw %d before it: an update ran in between", i, rf.Amount)
+		}
+	}
+	holders := 0
+	for i := range n {
+		r, err := instances[0].Read(t.Context(), fmt.Sprintf("Y%d", i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		holders += len(r.Attempts)
+	}
+	if holders != 1 || db.Count(t, "payorder_numbers") != 1 {
+		t.Errorf("%d orders hold YSHARED, numbers table has %d rows; want 1 and 1", holders, db.Count(t, "payorder_numbers"))
+	}
+}
+
+func TestUpdateWritesHostTablesInItsTransaction(t *testing.T) {
+	t.Parallel()
+	l, db := newLedger(t)
+	pool := db.Pool(t)
+	if _, err := pool.Exec(t.Context(), `CREATE TABLE host_fulfilled (order_no text PRIMARY KEY)`); err != nil {
+		t.Fatal(err)
+	}
+	fulfil := func(fail error, number string) func(r *ledger.Record, db any) error {
+		return func(r *ledger.Record, db any) error {
+			tx, ok := db.(pgx.Tx)
+			if !ok {
+				return fmt.Errorf("db is %T, not a pgx.Tx", db)
+			}
+			if _, err := tx.Exec(t.Context(), `INSERT INTO host_fulfilled VALUES ($1)`, r.OrderNo); err != nil {
+				return err
+			}
+			if number != "" {
+				r.Attempts = append(r.Attempts, ledger.Attempt{ID: "a", PingppOrderNo: number, State: ledger.AttemptLost})
+			}
+			return fail
+		}
+	}
+	if _, err := l.Update(t.Context(), "H1", fulfil(nil, "H1")); err != nil {
+		t.Fatal(err)
+	}
+	errHook := errors.New("hook failed")
+	if _, err := l.Update(t.Context(), "H2", fulfil(errHook, "")); err != errHook {
+		t.Errorf("Update with a failing fn = %v, want fn's error itself", err)
+	}
+	if _, err := l.Update(t.Context(), "H3", fulfil(nil, "H1")); !errors.Is(err, ledger.ErrNumberTaken) {
+		t.Errorf("Update taking H1's number = %v, want ErrNumberTaken", err)
+	}
+	rows, err := pool.Query(t.Context(), `SELECT order_no FROM host_fulfilled ORDER BY 1`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff([]string{"H1"}, got); d != "" {
+		t.Errorf("host rows (-want +got): the writes of failed updates were kept\n%s", d)
+	}
+
+	// fn cannot end the ledger's transaction.
+	_, err = l.Update(t.Context(), "H4", func(r *ledger.Record, db any) error {
+		if err := db.(pgx.Tx).Commit(t.Context()); err == nil {
+			return errors.New("Commit from fn succeeded")
+		}
+		if err := db.(pgx.Tx).Rollback(t.Context()); err == nil {
+			return errors.New("Rollback from fn succeeded")
+		}
+		r.Refunds = append(r.Refunds, ledger.Refund{ID: "re_h4"})
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, err := l.Read(t.Context(), "H4"); err != nil || len(r.Refunds) != 1 {
+		t.Errorf("Read(H4) = %+v, %v; want the refund saved", r, err)
+	}
+}
+
+func TestUpdateCancelled(t *testing.T) {
+	t.Parallel()
+	l, _ := newLedger(t)
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if _, err := l.Update(ctx, "K1", appendRefund("re_1")); !errors.Is(err, context.Canceled) {
+		t.Errorf("Update(cancelled ctx) = %v, want context.Canceled", err)
+	}
+	if _, err := l.Read(ctx, "K1"); !errors.Is(err, context.Canceled) || !strings.HasPrefix(err.Error(), "postgres: ") {
+		t.Errorf("Read(cancelled ctx) = %v, want a postgres: error wrapping context.Canceled", err)
+	}
+}
+
+func TestTimesComeBackUTCToTheMicrosecond(t *testing.T) {
+	t.Parallel()
+	l, _ := newLedger(t)
+	cst := time.FixedZone("CST", 8*3600)
+	ns := time.Date(2026, 11, 29, 18, 0, 0, 123456789, cst)
+	want := time.Date(2026, 11, 29, 10, 0, 0, 123456000, time.UTC)
+	saved, err := l.Update(t.Context(), "T1", func(r *ledger.Record, _ any) error {
+		r.Attempts = append(r.Attempts, ledger.Attempt{ID: "a", PingppOrderNo: "T1", StartedAt: ns, HeldUntil: ns,
+			State: ledger.AttemptOpen, Params: json.RawMessage("{ \"b\" : 1,\n\"a\":\"<&>\" }")})
+		r.Charges = append(r.Charges, ledger.Charge{ID: "ch_t", PingppOrderNo: "T1", Channel: channel.Wx, CreatedAt: ns, ExpiresAt: ns,
+			JSON: json.RawMessage(`{"id":"ch_t",  "body":"\u0000"}`)})
+		r.Payment = &ledger.Payment{ChargeID: "ch_t", PaidAt: ns, RecordedAt: ns}
+		r.Refunds = append(r.Refunds, ledger.Refund{ID: "re_t", SucceededAt: ns})
+		r.Fulfilment = ledger.Fulfilment{ID: "ful", LeaseUntil: ns, FulfilledAt: ns}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	read, err := l.Read(t.Context(), "T1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, r := range map[string]*ledger.Record{"Update": saved, "Read": read} {
+		for field, got := range map[string]time.Time{
+			"StartedAt": r.Attempts[0].StartedAt, "HeldUntil": r.Attempts[0].HeldUntil,
+			"CreatedAt": r.Charges[0].CreatedAt, "ExpiresAt": r.Charges[0].ExpiresAt,
+			"PaidAt": r.Payment.PaidAt, "RecordedAt": r.Payment.RecordedAt, "SucceededAt": r.Refunds[0].SucceededAt,
+			"LeaseUntil": r.Fulfilment.LeaseUntil, "FulfilledAt": r.Fulfilment.FulfilledAt, "Now": r.Now,
+		} {
+			if field != "Now" && !got.Equal(want) || got.Location() != time.UTC {
+				t.Errorf("%s returned %s = %s, want %s", name, field, got, want)
+			}
+		}
+		if string(r.Attempts[0].Params) != "{ \"b\" : 1,\n\"a\":\"<&>\" }" || string(r.Charges[0].JSON) != `{"id":"ch_t",  "body":"\u0000"}` {
+			t.Errorf("%s changed the bytes of Params %q or the charge %q", name, r.Attempts[0].Params, r.Charges[0].JSON)
+		}
+	}
+	saved.Now, read.Now = time.Time{}, time.Time{}
+	if d := cmp.Diff(saved, read); d != "" {
+		t.Errorf("Update returned what Read does not (-update +read):\n%s", d)
+	}
+}
+
+func TestRoundTrips(t *testing.T) {
+	t.Parallel()
+	db := pgtest.New(t)
+	var trips roundTrips
+	cfg := db.Config.Copy()
+	cfg.ConnConfig.Tracer = &trips
+	cfg.MaxConns = 1 // one connection, whose statements are prepared by the first calls
+	pool, err := pgxpool.NewWithConfig(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	l := postgres.New(pool, postgres.Config{})
+	begin := func(r *ledger.Record, _ any) error {
+		r.Attempts = append(r.Attempts, ledger.Attempt{ID: fmt.Sprint(len(r.Attempts)), PingppOrderNo: fmt.Sprintf("%s-%d", r.OrderNo, len(r.Attempts))})
+		r.Charges = append(r.Charges, ledger.Charge{ID: fmt.Sprintf("ch_%s_%d", r.OrderNo, len(r.Charges)), JSON: json.RawMessage(`{}`)})
+		r.Anomalies = []ledger.Anomaly{{ID: fmt.Sprintf("x:%s:%d", r.OrderNo, len(r.Charges))}}
+		return nil
+	}
+	for _, no := range []string{"R0", "R0", "R1", "R1"} { // warm the statement cache
+		if _, err := l.Update(t.Context(), no, begin); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := l.Read(t.Context(), no); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tt := range []struct {
+		name string
+		call func() error
+		want int64
+	}{
+		{"ReadUnknown", func() error { _, err := l.Read(t.Context(), "R9"); return err }, 1},
+		{"Read", func() error { _, err := l.Read(t.Context(), "R1"); return err }, 1},
+		{"UpdateNew", func() error { _, err := l.Update(t.Context(), "R2", begin); return err }, 3},
+		{"Update", func() error { _, err := l.Update(t.Context(), "R2", begin); return err }, 3},
+	} {
+		before := trips.n.Load()
+		if err := tt.call(); err != nil {
+			t.Fatal(err)
+		}
+		if got := trips.n.Load() - before; got != tt.want {
+			t.Errorf("%s took %d round trips, want %d", tt.name, got, tt.want)
+		}
+	}
+}
+
+func TestDueIsARangeScanOfItsIndex(t *testing.T) {
+	t.Parallel()
+	l, db := newLedger(t)
+	pool := db.Pool(t)
+	fillSettled(t, pool, 20000)
+	for i := range 10 {
+		if _, err := l.Update(t.Context(), fmt.Sprintf("open%d", i), func(r *ledger.Record, _ any) error {
+			r.Attempts = append(r.Attempts, ledger.Attempt{ID: "a", PingppOrderNo: r.OrderNo, State: ledger.AttemptOpen})
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := pool.Exec(t.Context(), `ANALYZE payorder_ledger`); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := pool.Query(t.Context(), `EXPLAIN `+postgres.DueSQL, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan := strings.Join(lines, "\n")
+	if !strings.Contains(plan, "payorder_ledger_due_until") || strings.Contains(plan, "Seq Scan") {
+		t.Errorf("the plan of Due does not scan the index on due_until alone:\n%s", plan)
+	}
+	due, err := l.Due(t.Context(), time.Now())
+	if err != nil || len(due) != 10 {
+		t.Errorf("Due beside 20000 settled orders = %d orders, %v; want the 10 open ones", len(due), err)
+	}
+}
