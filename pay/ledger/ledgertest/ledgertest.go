@@ -27,7 +27,9 @@ func Run(t *testing.T, newLedger func(t testing.TB) ledger.Ledger) {
 		{"RoundTrip", testRoundTrip},
 		{"FailedUpdateSavesNothing", testFailedUpdate},
 		{"ConcurrentUpdatesAreAtomic", testConcurrentUpdates},
+		{"UpdateReturnsWhatItSaved", testUpdateReturnsSaved},
 		{"NumbersUniqueAcrossOrders", testNumbersUnique},
+		{"NumbersUniqueWithinOrder", testNumbersUniqueWithinOrder},
 		{"ConcurrentNumberClaims", testConcurrentNumbers},
 		{"OrderOfCharge", testOrderOfCharge},
 		{"ChargeOfAnotherOrder", testChargeOfAnotherOrder},
@@ -269,6 +271,78 @@ func testNumbersUnique(t *testing.T, l ledger.Ledger) {
 	// Numbers already the order's own stay usable by its later updates.
 	update(t, l, "D1", func(r *ledger.Record) error {
 		r.Attempts[0].State = ledger.AttemptLost
+		return nil
+	})
+}
+
+func testUpdateReturnsSaved(t *testing.T, l ledger.Ledger) {
+	want := sampleRecord("J1")
+	saved := update(t, l, "J1", func(r *ledger.Record) error {
+		if r.OrderNo != "J1" {
+			return fmt.Errorf("fn got OrderNo %q for a new order, want J1", r.OrderNo)
+		}
+		copyInto(r, want)
+		r.Anomalies = []ledger.Anomaly{{ID: "x:j1", Kind: ledger.AnomalyDoublePayment, OrderNo: "J1"}}
+		return nil
+	})
+	if len(saved.Anomalies) != 0 {
+		t.Errorf("Update returned anomalies %v", saved.Anomalies)
+	}
+	got := read(t, l, "J1")
+	if d := diff(got, saved); d != "" {
+		t.Errorf("Update returned what Read does not (-read +update):\n%s", d)
+	}
+	if saved.Now.IsZero() {
+		t.Error("Update returned Now zero")
+	}
+	// The records returned are the caller's: changing them changes nothing
+	// in the ledger.
+	for _, r := range []*ledger.Record{saved, got} {
+		r.Attempts[0].State = ledger.AttemptOpen
+		r.Charges[0].Orphan = true
+		r.Payment.Amount = 1
+		r.Refunds[0].Amount = 1
+		r.Fulfilment.Runs = 9
+	}
+	if d := diff(sampleRecord("J1"), read(t, l, "J1")); d != "" {
+		t.Errorf("changing returned records changed the ledger (-want +got):\n%s", d)
+	}
+}
+
+func testNumbersUniqueWithinOrder(t *testing.T, l ledger.Ledger) {
+	update(t, l, "L1", func(r *ledger.Record) error {
+		r.Attempts = append(r.Attempts, ledger.Attempt{ID: "a1", PingppOrderNo: "L1", State: ledger.AttemptLost})
+		return nil
+	})
+	for name, numbers := range map[string][]string{
+		"an older attempt's number":   {"L1"},
+		"one number for two attempts": {"L1R2", "L1R2"},
+	} {
+		_, err := l.Update(ctx, "L1", func(r *ledger.Record, _ any) error {
+			for i, no := range numbers {
+				r.Attempts = append(r.Attempts, ledger.Attempt{ID: fmt.Sprintf("new%d", i), PingppOrderNo: no, State: ledger.AttemptOpen})
+			}
+			r.Charges = append(r.Charges, ledger.Charge{ID: "ch_l1", PingppOrderNo: "L1C", JSON: json.RawMessage(`{}`)})
+			r.Anomalies = append(r.Anomalies, ledger.Anomaly{ID: "x:l1", Kind: ledger.AnomalyDoublePayment})
+			return nil
+		})
+		if !errors.Is(err, ledger.ErrNumberTaken) {
+			t.Errorf("Update with %s = %v, want ErrNumberTaken", name, err)
+		}
+	}
+	if r := read(t, l, "L1"); len(r.Attempts) != 1 || len(r.Charges) != 0 {
+		t.Errorf("updates refused with ErrNumberTaken saved %+v", r)
+	}
+	if _, err := l.OrderOfCharge(ctx, "ch_l1"); !errors.Is(err, ledger.ErrNotFound) {
+		t.Errorf("OrderOfCharge of a refused update's charge = %v, want ErrNotFound", err)
+	}
+	if as, _ := l.Anomalies(ctx); len(as) != 0 {
+		t.Errorf("updates refused with ErrNumberTaken recorded anomalies %v", as)
+	}
+	// The numbers of the refused updates are free.
+	update(t, l, "L2", func(r *ledger.Record) error {
+		r.Attempts = append(r.Attempts, ledger.Attempt{ID: "a", PingppOrderNo: "L1R2", State: ledger.AttemptOpen},
+			ledger.Attempt{ID: "b", PingppOrderNo: "L1C", State: ledger.AttemptOpen})
 		return nil
 	})
 }
