@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -295,5 +296,51 @@ func TestDueIsARangeScanOfItsIndex(t *testing.T) {
 	due, err := l.Due(t.Context(), time.Now())
 	if err != nil || len(due) != 10 {
 		t.Errorf("Due beside 20000 settled orders = %d orders, %v; want the 10 open ones", len(due), err)
+	}
+}
+
+func TestUpdateRetriesADeadlock(t *testing.T) {
+	t.Parallel()
+	l, _ := newLedger(t)
+	// Each order's fn takes, through the transaction, the number the other
+	// order's new attempt needs, and waits for the other fn: the two write
+	// batches then wait for each other, PostgreSQL kills one, and its Update
+	// runs again, finding the number taken.
+	var (
+		arrived sync.WaitGroup
+		runs    [2]atomic.Int32
+	)
+	arrived.Add(2)
+	take := func(i int, mine, theirs string) func(r *ledger.Record, db any) error {
+		return func(r *ledger.Record, db any) error {
+			if _, err := db.(pgx.Tx).Exec(t.Context(), `INSERT INTO payorder_numbers VALUES ($1, $2) ON CONFLICT DO NOTHING`, mine, r.OrderNo); err != nil {
+				return err
+			}
+			if runs[i].Add(1) == 1 {
+				arrived.Done()
+				arrived.Wait()
+			}
+			r.Attempts = append(r.Attempts, ledger.Attempt{ID: "a", PingppOrderNo: theirs, State: ledger.AttemptOpen})
+			return nil
+		}
+	}
+	errs := make([]error, 2)
+	var wg sync.WaitGroup
+	wg.Go(func() { _, errs[0] = l.Update(t.Context(), "DL1", take(0, "M1", "M2")) })
+	wg.Go(func() { _, errs[1] = l.Update(t.Context(), "DL2", take(1, "M2", "M1")) })
+	wg.Wait()
+	won, lost := 0, 0
+	for i, err := range errs {
+		switch {
+		case err == nil && runs[i].Load() == 1:
+			won++
+		case errors.Is(err, ledger.ErrNumberTaken) && runs[i].Load() == 2:
+			lost++
+		default:
+			t.Errorf("Update %d = %v after %d runs of fn", i, err, runs[i].Load())
+		}
+	}
+	if won != 1 || lost != 1 {
+		t.Errorf("deadlocked updates: %d won, %d refused after a retry; want 1 and 1", won, lost)
 	}
 }
