@@ -26,11 +26,11 @@ func Run(t *testing.T, newLedger func(t testing.TB) ledger.Ledger) {
 		{"ReadUnknownIsEmpty", testReadUnknown},
 		{"RoundTrip", testRoundTrip},
 		{"FailedUpdateSavesNothing", testFailedUpdate},
-		{"ConcurrentUpdatesAreAtomic", testConcurrentUpdates},
+		{"ConcurrentUpdatesAreAtomic", one(testConcurrentUpdates)},
 		{"UpdateReturnsWhatItSaved", testUpdateReturnsSaved},
 		{"NumbersUniqueAcrossOrders", testNumbersUnique},
 		{"NumbersUniqueWithinOrder", testNumbersUniqueWithinOrder},
-		{"ConcurrentNumberClaims", testConcurrentNumbers},
+		{"ConcurrentNumberClaims", one(testConcurrentNumbers)},
 		{"OrderOfCharge", testOrderOfCharge},
 		{"ChargeOfAnotherOrder", testChargeOfAnotherOrder},
 		{"Anomalies", testAnomalies},
@@ -43,6 +43,33 @@ func Run(t *testing.T, newLedger func(t testing.TB) ledger.Ledger) {
 			tt.run(t, newLedger(t))
 		})
 	}
+}
+
+// RunInstances checks that Update is atomic across several ledgers over one
+// store, as the processes of a service share one database: concurrent
+// read-modify-writes of an order, and a race for one Ping++ number, spread
+// over the ledgers newInstances returns. Each call of newInstances must
+// return ledgers over an empty store of their own; Memory, which cannot
+// share its store, passes the same *Memory more than once.
+func RunInstances(t *testing.T, newInstances func(t testing.TB) []ledger.Ledger) {
+	tests := []struct {
+		name string
+		run  func(t *testing.T, ls []ledger.Ledger)
+	}{
+		{"ConcurrentUpdatesAreAtomic", testConcurrentUpdates},
+		{"ConcurrentNumberClaims", testConcurrentNumbers},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			tt.run(t, newInstances(t))
+		})
+	}
+}
+
+// one runs a test of instances on a single ledger.
+func one(test func(t *testing.T, ls []ledger.Ledger)) func(t *testing.T, l ledger.Ledger) {
+	return func(t *testing.T, l ledger.Ledger) { test(t, []ledger.Ledger{l}) }
 }
 
 var ctx = context.Background()
@@ -202,11 +229,12 @@ func testFailedUpdate(t *testing.T, l ledger.Ledger) {
 	})
 }
 
-func testConcurrentUpdates(t *testing.T, l ledger.Ledger) {
+func testConcurrentUpdates(t *testing.T, ls []ledger.Ledger) {
 	const n = 24
 	var wg sync.WaitGroup
 	errs := make(chan error, n)
 	for i := range n {
+		l := ls[i%len(ls)]
 		wg.Go(func() {
 			_, err := l.Update(ctx, "C1", func(r *ledger.Record, _ any) error {
 				// A read-modify-write: lost if another update runs in between.
@@ -223,7 +251,7 @@ func testConcurrentUpdates(t *testing.T, l ledger.Ledger) {
 			t.Fatal(err)
 		}
 	}
-	r := read(t, l, "C1")
+	r := read(t, ls[len(ls)-1], "C1")
 	if len(r.Refunds) != n {
 		t.Fatalf("%d concurrent appends left %d refunds", n, len(r.Refunds))
 	}
@@ -347,13 +375,14 @@ func testNumbersUniqueWithinOrder(t *testing.T, l ledger.Ledger) {
 	})
 }
 
-func testConcurrentNumbers(t *testing.T, l ledger.Ledger) {
+func testConcurrentNumbers(t *testing.T, ls []ledger.Ledger) {
 	const n = 8
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	won, taken := 0, 0
 	var other []error
 	for i := range n {
+		l := ls[i%len(ls)]
 		wg.Go(func() {
 			_, err := l.Update(ctx, fmt.Sprintf("E%d", i), func(r *ledger.Record, _ any) error {
 				r.Attempts = append(r.Attempts, ledger.Attempt{ID: "a", PingppOrderNo: "ESHARED", State: ledger.AttemptOpen})

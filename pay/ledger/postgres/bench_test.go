@@ -80,14 +80,7 @@ func BenchmarkDueScale(b *testing.B) {
 		pool := db.Pool(b)
 		l := postgres.New(pool, postgres.Config{})
 		fillSettled(b, pool, settled)
-		for i := range 10 {
-			if _, err := l.Update(b.Context(), fmt.Sprintf("open%d", i), func(r *ledger.Record, _ any) error {
-				r.Attempts = append(r.Attempts, ledger.Attempt{ID: "a", PingppOrderNo: r.OrderNo, State: ledger.AttemptOpen})
-				return nil
-			}); err != nil {
-				b.Fatal(err)
-			}
-		}
+		addOpen(b, l, 10)
 		if _, err := pool.Exec(b.Context(), `VACUUM ANALYZE payorder_ledger`); err != nil {
 			b.Fatal(err)
 		}

@@ -2,12 +2,14 @@ package postgres_test
 
 import (
 	"context"
+	"fmt"
 	"sync/atomic"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/yianpay/payorder/pay/ledger"
 	"github.com/yianpay/payorder/pay/ledger/postgres"
 	"github.com/yianpay/payorder/pay/ledger/postgres/pgtest"
 )
@@ -54,6 +56,19 @@ func fillSettled(t testing.TB, pool *pgxpool.Pool, n int) {
 	} {
 		if _, err := pool.Exec(t.Context(), sql, n); err != nil {
 			t.Fatalf("filling %d settled orders: %v", n, err)
+		}
+	}
+}
+
+// addOpen adds n orders with an open attempt, due Forever: open0, open1, ….
+func addOpen(t testing.TB, l *postgres.Ledger, n int) {
+	t.Helper()
+	for i := range n {
+		if _, err := l.Update(t.Context(), fmt.Sprintf("open%d", i), func(r *ledger.Record, _ any) error {
+			r.Attempts = append(r.Attempts, ledger.Attempt{ID: "a", PingppOrderNo: r.OrderNo, State: ledger.AttemptOpen})
+			return nil
+		}); err != nil {
+			t.Fatal(err)
 		}
 	}
 }

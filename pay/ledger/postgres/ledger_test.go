@@ -31,71 +31,12 @@ func TestLedger(t *testing.T) {
 	})
 }
 
-// appendRefund is a read-modify-write that an update running in between
-// would break: each refund's amount is the number of refunds before it.
-func appendRefund(id string) func(r *ledger.Record, _ any) error {
-	return func(r *ledger.Record, _ any) error {
-		r.Refunds = append(r.Refunds, ledger.Refund{ID: id, Amount: int64(len(r.Refunds))})
-		return nil
-	}
-}
-
-func TestUpdateIsAtomicAcrossInstances(t *testing.T) {
-	t.Parallel()
+func TestLedgerInstances(t *testing.T) {
 	// Two Ledgers over two pools on one schema stand for two processes.
-	db := pgtest.New(t)
-	instances := []*postgres.Ledger{postgres.New(db.Pool(t), postgres.Config{}), postgres.New(db.Pool(t), postgres.Config{})}
-	const n = 20
-	var wg sync.WaitGroup
-	errs := make(chan error, 2*n)
-	for i := range n {
-		l := instances[i%2]
-		wg.Go(func() {
-			_, err := l.Update(t.Context(), "X1", appendRefund(fmt.Sprintf("re_%d", i)))
-			errs <- err
-		})
-		// And a race for one Ping++ number between orders.
-		wg.Go(func() {
-			_, err := l.Update(t.Context(), fmt.Sprintf("Y%d", i), func(r *ledger.Record, _ any) error {
-				r.Attempts = append(r.Attempts, ledger.Attempt{ID: "a", PingppOrderNo: "YSHARED", State: ledger.AttemptOpen})
-				return nil
-			})
-			if errors.Is(err, ledger.ErrNumberTaken) {
-				err = nil
-			}
-			errs <- err
-		})
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	r, err := instances[1].Read(t.Context(), "X1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(r.Refunds) != n {
-		t.Fatalf("%d updates through two instances left %d refunds", n, len(r.Refunds))
-	}
-	for i, rf := range r.Refunds {
-		if rf.Amount != int64(i) {
-			t.Fatalf("refund %d saw %d before it: an update ran in between", i, rf.Amount)
-		}
-	}
-	holders := 0
-	for i := range n {
-		r, err := instances[0].Read(t.Context(), fmt.Sprintf("Y%d", i))
-		if err != nil {
-			t.Fatal(err)
-		}
-		holders += len(r.Attempts)
-	}
-	if holders != 1 || db.Count(t, "payorder_numbers") != 1 {
-		t.Errorf("%d orders hold YSHARED, numbers table has %d rows; want 1 and 1", holders, db.Count(t, "payorder_numbers"))
-	}
+	ledgertest.RunInstances(t, func(t testing.TB) []ledger.Ledger {
+		db := pgtest.New(t)
+		return []ledger.Ledger{postgres.New(db.Pool(t), postgres.Config{}), postgres.New(db.Pool(t), postgres.Config{})}
+	})
 }
 
 func TestUpdateWritesHostTablesInItsTransaction(t *testing.T) {
@@ -166,7 +107,7 @@ func TestUpdateCancelled(t *testing.T) {
 	l, _ := newLedger(t)
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	if _, err := l.Update(ctx, "K1", appendRefund("re_1")); !errors.Is(err, context.Canceled) {
+	if _, err := l.Update(ctx, "K1", func(*ledger.Record, any) error { return nil }); !errors.Is(err, context.Canceled) {
 		t.Errorf("Update(cancelled ctx) = %v, want context.Canceled", err)
 	}
 	if _, err := l.Read(ctx, "K1"); !errors.Is(err, context.Canceled) || !strings.HasPrefix(err.Error(), "postgres: ") {
@@ -270,14 +211,7 @@ func TestDueIsARangeScanOfItsIndex(t *testing.T) {
 	l, db := newLedger(t)
 	pool := db.Pool(t)
 	fillSettled(t, pool, 20000)
-	for i := range 10 {
-		if _, err := l.Update(t.Context(), fmt.Sprintf("open%d", i), func(r *ledger.Record, _ any) error {
-			r.Attempts = append(r.Attempts, ledger.Attempt{ID: "a", PingppOrderNo: r.OrderNo, State: ledger.AttemptOpen})
-			return nil
-		}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	addOpen(t, l, 10)
 	if _, err := pool.Exec(t.Context(), `ANALYZE payorder_ledger`); err != nil {
 		t.Fatal(err)
 	}
