@@ -216,17 +216,24 @@ func testFailedUpdate(t *testing.T, l ledger.Ledger) {
 	if d := diff(&ledger.Record{OrderNo: "B1"}, read(t, l, "B1")); d != "" {
 		t.Errorf("a failed Update saved (-want +got):\n%s", d)
 	}
-	if _, err := l.OrderOfCharge(ctx, "ch_B1"); !errors.Is(err, ledger.ErrNotFound) {
-		t.Errorf("OrderOfCharge after a failed Update = %v, want ErrNotFound", err)
-	}
-	if as, _ := l.Anomalies(ctx); len(as) != 0 {
-		t.Errorf("a failed Update recorded anomalies %v", as)
-	}
+	assertNoTrace(t, l, "a failed Update", "ch_B1")
 	// The number of the failed update is free.
 	update(t, l, "B2", func(r *ledger.Record) error {
 		r.Attempts = append(r.Attempts, ledger.Attempt{ID: "a", PingppOrderNo: "B1", State: ledger.AttemptOpen})
 		return nil
 	})
+}
+
+// assertNoTrace checks that refused updates (what) recorded neither charge
+// chargeID nor any anomaly.
+func assertNoTrace(t testing.TB, l ledger.Ledger, what, chargeID string) {
+	t.Helper()
+	if _, err := l.OrderOfCharge(ctx, chargeID); !errors.Is(err, ledger.ErrNotFound) {
+		t.Errorf("OrderOfCharge(%s) after %s = %v, want ErrNotFound", chargeID, what, err)
+	}
+	if as, _ := l.Anomalies(ctx); len(as) != 0 {
+		t.Errorf("%s recorded anomalies %v", what, as)
+	}
 }
 
 func testConcurrentUpdates(t *testing.T, ls []ledger.Ledger) {
@@ -361,12 +368,7 @@ func testNumbersUniqueWithinOrder(t *testing.T, l ledger.Ledger) {
 	if r := read(t, l, "L1"); len(r.Attempts) != 1 || len(r.Charges) != 0 {
 		t.Errorf("updates refused with ErrNumberTaken saved %+v", r)
 	}
-	if _, err := l.OrderOfCharge(ctx, "ch_l1"); !errors.Is(err, ledger.ErrNotFound) {
-		t.Errorf("OrderOfCharge of a refused update's charge = %v, want ErrNotFound", err)
-	}
-	if as, _ := l.Anomalies(ctx); len(as) != 0 {
-		t.Errorf("updates refused with ErrNumberTaken recorded anomalies %v", as)
-	}
+	assertNoTrace(t, l, "updates refused with ErrNumberTaken", "ch_l1")
 	// The numbers of the refused updates are free.
 	update(t, l, "L2", func(r *ledger.Record) error {
 		r.Attempts = append(r.Attempts, ledger.Attempt{ID: "a", PingppOrderNo: "L1R2", State: ledger.AttemptOpen},
