@@ -19,10 +19,7 @@ import (
 // Run checks the ledgers newLedger returns against the contract of
 // ledger.Ledger. Each call of newLedger must return an empty ledger of its own.
 func Run(t *testing.T, newLedger func(t testing.TB) ledger.Ledger) {
-	tests := []struct {
-		name string
-		run  func(t *testing.T, l ledger.Ledger)
-	}{
+	runParallel(t, newLedger, []test[ledger.Ledger]{
 		{"ReadUnknownIsEmpty", testReadUnknown},
 		{"RoundTrip", testRoundTrip},
 		{"FailedUpdateSavesNothing", testFailedUpdate},
@@ -36,13 +33,7 @@ func Run(t *testing.T, newLedger func(t testing.TB) ledger.Ledger) {
 		{"Anomalies", testAnomalies},
 		{"Due", testDue},
 		{"Clock", testClock},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			tt.run(t, newLedger(t))
-		})
-	}
+	})
 }
 
 // RunInstances checks that Update is atomic across several ledgers over one
@@ -52,17 +43,24 @@ func Run(t *testing.T, newLedger func(t testing.TB) ledger.Ledger) {
 // return ledgers over an empty store of their own; Memory, which cannot
 // share its store, passes the same *Memory more than once.
 func RunInstances(t *testing.T, newInstances func(t testing.TB) []ledger.Ledger) {
-	tests := []struct {
-		name string
-		run  func(t *testing.T, ls []ledger.Ledger)
-	}{
+	runParallel(t, newInstances, []test[[]ledger.Ledger]{
 		{"ConcurrentUpdatesAreAtomic", testConcurrentUpdates},
 		{"ConcurrentNumberClaims", testConcurrentNumbers},
-	}
+	})
+}
+
+// test is a named check of what newL returns: a ledger, or ledgers over one store.
+type test[L any] struct {
+	name string
+	run  func(t *testing.T, l L)
+}
+
+// runParallel runs each test in parallel on what newL returns for it.
+func runParallel[L any](t *testing.T, newL func(t testing.TB) L, tests []test[L]) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			tt.run(t, newInstances(t))
+			tt.run(t, newL(t))
 		})
 	}
 }
