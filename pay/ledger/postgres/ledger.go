@@ -166,10 +166,17 @@ func (l *Ledger) update(ctx context.Context, no string, fn func(r *ledger.Record
 			return nil, fmt.Errorf("postgres: order %s: Ping++ order number %s: %w", no, a.PingppOrderNo, ledger.ErrNumberTaken)
 		}
 	}
+	// saved is r as Read will return it (times to the microsecond, in
+	// UTC): what Update returns, and what due_until is computed from.
 	record, err := encodeRecord(r)
+	var saved *ledger.Record
+	if err == nil {
+		saved, err = decodeRecord(no, record, charges(r))
+	}
 	if err != nil {
 		return nil, fmt.Errorf("postgres: updating order %s: %w", no, err)
 	}
+	saved.Now = r.Now
 
 	w := &writes{no: no}
 	for _, a := range r.Attempts[nAttempts:] {
@@ -190,7 +197,7 @@ func (l *Ledger) update(ctx context.Context, no string, fn func(r *ledger.Record
 		// holds it, and taken here only when it is free.
 		w.queue(nil, `INSERT INTO payorder_numbers (pingpp_order_no, order_no) VALUES ($1, $2) ON CONFLICT DO NOTHING`, c.PingppOrderNo, no)
 	}
-	w.queue(nil, `UPDATE payorder_ledger SET record = $2, due_until = $3 WHERE order_no = $1`, no, record, nullTime(r.DueUntil()))
+	w.queue(nil, `UPDATE payorder_ledger SET record = $2, due_until = $3 WHERE order_no = $1`, no, record, nullTime(saved.DueUntil()))
 	for _, a := range r.Anomalies {
 		w.queue(nil, insertAnomaly, anomalyArgs(a)...)
 	}
@@ -198,12 +205,6 @@ func (l *Ledger) update(ctx context.Context, no string, fn func(r *ledger.Record
 	if err := w.send(ctx, tx); err != nil {
 		return nil, err
 	}
-
-	saved, err := decodeRecord(no, record, charges(r))
-	if err != nil {
-		return nil, fmt.Errorf("postgres: updating order %s: %w", no, err)
-	}
-	saved.Now = r.Now
 	return saved, nil
 }
 
