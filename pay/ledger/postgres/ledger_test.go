@@ -83,13 +83,25 @@ func TestUpdateWritesHostTablesInItsTransaction(t *testing.T) {
 		t.Errorf("host rows (-want +got): the writes of failed updates were kept\n%s", d)
 	}
 
-	// fn cannot end the ledger's transaction.
+	// fn cannot end the ledger's transaction, but may nest one (a
+	// savepoint) and roll that back.
 	_, err = l.Update(t.Context(), "H4", func(r *ledger.Record, db any) error {
-		if err := db.(pgx.Tx).Commit(t.Context()); err == nil {
+		tx := db.(pgx.Tx)
+		if err := tx.Commit(t.Context()); err == nil {
 			return errors.New("Commit from fn succeeded")
 		}
-		if err := db.(pgx.Tx).Rollback(t.Context()); err == nil {
+		if err := tx.Rollback(t.Context()); err == nil {
 			return errors.New("Rollback from fn succeeded")
+		}
+		nested, err := tx.Begin(t.Context())
+		if err != nil {
+			return err
+		}
+		if _, err := nested.Exec(t.Context(), `INSERT INTO host_fulfilled VALUES ('nested')`); err != nil {
+			return err
+		}
+		if err := nested.Rollback(t.Context()); err != nil {
+			return err
 		}
 		r.Refunds = append(r.Refunds, ledger.Refund{ID: "re_h4"})
 		return nil
@@ -99,6 +111,10 @@ func TestUpdateWritesHostTablesInItsTransaction(t *testing.T) {
 	}
 	if r, err := l.Read(t.Context(), "H4"); err != nil || len(r.Refunds) != 1 {
 		t.Errorf("Read(H4) = %+v, %v; want the refund saved", r, err)
+	}
+	var nested int
+	if err := pool.QueryRow(t.Context(), `SELECT count(*) FROM host_fulfilled WHERE order_no = 'nested'`).Scan(&nested); err != nil || nested != 0 {
+		t.Errorf("rows of a nested transaction rolled back: %d, %v; want none", nested, err)
 	}
 }
 
@@ -112,6 +128,22 @@ func TestUpdateCancelled(t *testing.T) {
 	}
 	if _, err := l.Read(ctx, "K1"); !errors.Is(err, context.Canceled) || !strings.HasPrefix(err.Error(), "postgres: ") {
 		t.Errorf("Read(cancelled ctx) = %v, want a postgres: error wrapping context.Canceled", err)
+	}
+}
+
+func TestChargeOfAnotherOrderIsAPlainError(t *testing.T) {
+	t.Parallel()
+	l, _ := newLedger(t)
+	addCharge := func(r *ledger.Record, _ any) error {
+		r.Charges = append(r.Charges, ledger.Charge{ID: "ch_p", PingppOrderNo: r.OrderNo, JSON: json.RawMessage(`{}`)})
+		return nil
+	}
+	if _, err := l.Update(t.Context(), "P1", addCharge); err != nil {
+		t.Fatal(err)
+	}
+	_, err := l.Update(t.Context(), "P2", addCharge)
+	if err == nil || errors.Is(err, ledger.ErrNumberTaken) || !strings.HasPrefix(err.Error(), "postgres: charge ch_p ") {
+		t.Errorf("recording P1's charge for P2 = %v, want a postgres: error naming the charge", err)
 	}
 }
 
