@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/yianpay/payorder/pay/ledger"
 	"github.com/yianpay/payorder/pay/ledger/ledgertest"
@@ -114,3 +115,111 @@ func TestUpdateGivesFnTheTransaction(t *testing.T) {
 }
 
 var errFn = fmt.Errorf("fn failed")
+
+func TestDeadlockedUpdateRunsAgain(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name      string
+		retries   int
+		wantFails int // updates that return the deadlock
+	}{
+		{"Retried", 0, 0},
+		{"NoRetries", -1, 1},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			l := mysql.New(mysqltest.New(t).Open(t), mysql.Config{Retries: tt.retries})
+			for _, no := range []string{"X", "Y"} {
+				if _, err := l.Update(t.Context(), no, func(*ledger.Record, any) error { return nil }); err != nil {
+					t.Fatal(err)
+				}
+			}
+			// Each update holds its own order and, on its first run, waits
+			// for the other to hold its own before locking the other's
+			// row: MySQL kills one of them as a deadlock.
+			var held sync.WaitGroup
+			held.Add(2)
+			var runs sync.Map
+			errs := make(chan error, 2)
+			var wg sync.WaitGroup
+			for _, pair := range [][2]string{{"X", "Y"}, {"Y", "X"}} {
+				wg.Go(func() {
+					first := true
+					_, err := l.Update(context.Background(), pair[0], func(r *ledger.Record, db any) error {
+						n, _ := runs.LoadOrStore(pair[0], new(int))
+						*n.(*int)++
+						if first {
+							first = false
+							held.Done()
+							held.Wait()
+						}
+						_, err := db.(*sql.Tx).Exec(`SELECT order_no FROM payorder_ledger WHERE order_no = ? FOR UPDATE`, pair[1])
+						return err
+					})
+					errs <- err
+				})
+			}
+			wg.Wait()
+			close(errs)
+			fails := 0
+			for err := range errs {
+				if err != nil {
+					fails++
+				}
+			}
+			total := 0
+			runs.Range(func(_, n any) bool { total += *n.(*int); return true })
+			wantRuns := 2 + 1 - tt.wantFails // the victim ran twice, unless not retried
+			if fails != tt.wantFails || total != wantRuns {
+				t.Errorf("two deadlocking updates: %d failed, fn ran %d times; want %d and %d", fails, total, tt.wantFails, wantRuns)
+			}
+		})
+	}
+}
+
+func TestDueReadsTheIndex(t *testing.T) {
+	t.Parallel()
+	db := mysqltest.New(t)
+	pool := db.Open(t)
+	// Settled orders (due_until NULL) outnumber the due ones, so that a scan
+	// would not be the cheaper plan.
+	if _, err := pool.Exec(`INSERT INTO payorder_ledger (order_no, record, due_until, updated_at)
+		SELECT CONCAT('S', a.n, b.n, c.n), '{}', IF(a.n = 0 AND b.n = 0, '9999-12-31', NULL), UTC_TIMESTAMP(6)
+		FROM ` + digits + ` a, ` + digits + ` b, ` + digits + ` c`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pool.Exec(`ANALYZE TABLE payorder_ledger`); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := pool.Query(`EXPLAIN `+mysql.DueSQL, "2026-11-29 10:00:00.000000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	cols, _ := rows.Columns()
+	for rows.Next() {
+		vals := make([]sql.NullString, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			t.Fatal(err)
+		}
+		plan := map[string]string{}
+		for i, c := range cols {
+			plan[c] = vals[i].String
+		}
+		if plan["key"] != "payorder_ledger_due" || plan["type"] != "range" {
+			t.Errorf("Due's plan %v: want a range of index payorder_ledger_due", plan)
+		}
+	}
+	due, err := mysql.New(pool, mysql.Config{}).Due(t.Context(), time.Now())
+	if err != nil || len(due) != 10 {
+		t.Errorf("Due = %d orders, %v; want the 10 open ones", len(due), err)
+	}
+}
+
+// digits is a derived table of the numbers 0 to 9, to fill tables by cross joins.
+const digits = `(SELECT 0 n UNION ALL SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3 UNION ALL SELECT 4
+	UNION ALL SELECT 5 UNION ALL SELECT 6 UNION ALL SELECT 7 UNION ALL SELECT 8 UNION ALL SELECT 9)`
