@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
 	gomysql "github.com/go-sql-driver/mysql"
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/yianpay/payorder/pay/ledger/mysql"
 	"github.com/yianpay/payorder/pay/ledger/mysql/mysqltest"
