@@ -47,7 +47,11 @@ func Empty(t testing.TB) *DB {
 	if err != nil {
 		t.Fatalf("%s is not a URL", EnvVar)
 	}
-	serverDSN, err := mysql.DSN(base)
+	// Databases are created and dropped from no database at all, so that
+	// the one the URL names need not exist.
+	server := *u
+	server.Path = "/"
+	serverDSN, err := mysql.DSN(server.String())
 	if err != nil {
 		t.Fatalf("%s: %v", EnvVar, err)
 	}
