@@ -152,6 +152,11 @@ func (l *Ledger) Read(ctx context.Context, no string) (*ledger.Record, error) {
 // The record, its charges and the clock are read after that, so r.Now is no
 // earlier than the commit of the update before.
 //
+// A new attempt's Ping++ order number held by another attempt or order
+// makes it return ledger.ErrNumberTaken, and a new charge recorded for
+// another order an error; either saves nothing. fn's error is returned as
+// it is.
+//
 // A transaction that MySQL aborts for a deadlock or a lock wait timeout
 // runs again (Config.Retries), fn with it. A cancelled ctx rolls back
 // whatever was not committed.

@@ -126,19 +126,7 @@ func assertMigrated(t testing.TB, pool *sql.DB, database string) {
 	if diff := cmp.Diff([]applied{{1, "001_ledger.sql"}}, got); diff != "" {
 		t.Errorf("payorder_schema_migrations (-want +got):\n%s", diff)
 	}
-	var tables []string
-	trows, err := pool.Query(`SELECT table_name FROM information_schema.tables WHERE table_schema = ? ORDER BY table_name`, database)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer trows.Close()
-	for trows.Next() {
-		var name string
-		if err := trows.Scan(&name); err != nil {
-			t.Fatal(err)
-		}
-		tables = append(tables, name)
-	}
+	tables := queryStrings(t, pool, `SELECT table_name FROM information_schema.tables WHERE table_schema = ? ORDER BY table_name`, database)
 	if diff := cmp.Diff(wantTables, tables); diff != "" {
 		t.Errorf("tables in the test database (-want +got):\n%s", diff)
 	}
