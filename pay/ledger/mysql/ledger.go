@@ -212,6 +212,9 @@ func (l *Ledger) update(ctx context.Context, no string, fn func(r *ledger.Record
 		return nil, err
 	}
 	r.OrderNo = no
+	if len(r.Attempts) < nAttempts || len(r.Charges) < nCharges {
+		return nil, fmt.Errorf("mysql: updating order %s: fn removed attempts or charges, which only grow", no)
+	}
 	saved, err := save(ctx, tx, r, nAttempts, nCharges)
 	if err != nil {
 		return nil, err

@@ -3,11 +3,15 @@ package mysql_test
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/yianpay/payorder/pay/ledger"
 	"github.com/yianpay/payorder/pay/ledger/ledgertest"
@@ -233,4 +237,115 @@ func queryStrings(t testing.TB, db *sql.DB, query string, args ...any) []string 
 		t.Fatal(err)
 	}
 	return out
+}
+
+func TestUpdateRefusesToDropAttempts(t *testing.T) {
+	t.Parallel()
+	l := newLedger(t)
+	_, err := l.Update(t.Context(), "K1", func(r *ledger.Record, _ any) error {
+		r.Attempts = append(r.Attempts, ledger.Attempt{ID: "a", PingppOrderNo: "K1", State: ledger.AttemptOpen})
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = l.Update(t.Context(), "K1", func(r *ledger.Record, _ any) error { r.Attempts = nil; return nil })
+	if err == nil {
+		t.Fatal("an Update that removed an attempt succeeded")
+	}
+	if r, err := l.Read(t.Context(), "K1"); err != nil || len(r.Attempts) != 1 {
+		t.Errorf("after the refused Update, Read = %d attempts, %v; want 1", len(r.Attempts), err)
+	}
+}
+
+func TestTooLongKeysAreErrors(t *testing.T) {
+	t.Parallel()
+	l := newLedger(t)
+	long := strings.Repeat("9", 65)
+	for name, fn := range map[string]func(*ledger.Record){
+		"AttemptNumber": func(r *ledger.Record) {
+			r.Attempts = append(r.Attempts, ledger.Attempt{ID: "a", PingppOrderNo: long, State: ledger.AttemptOpen})
+		},
+		"ChargeID":     func(r *ledger.Record) { r.Charges = append(r.Charges, ledger.Charge{ID: long, PingppOrderNo: "L1"}) },
+		"ChargeNumber": func(r *ledger.Record) { r.Charges = append(r.Charges, ledger.Charge{ID: "ch_l", PingppOrderNo: long}) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := l.Update(t.Context(), "L1", func(r *ledger.Record, _ any) error { fn(r); return nil })
+			if err == nil || !strings.Contains(err.Error(), "longer than 64 bytes") {
+				t.Errorf("Update with a %s of 65 bytes = %v, want an error saying it is too long (never cut)", name, err)
+			}
+		})
+	}
+	if _, err := l.Update(t.Context(), long, func(*ledger.Record, any) error { return nil }); err == nil {
+		t.Error("Update of an order number of 65 bytes succeeded")
+	}
+	if _, err := l.RecordAnomaly(t.Context(), ledger.Anomaly{ID: strings.Repeat("x", 256)}); err == nil {
+		t.Error("RecordAnomaly with an id of 256 bytes succeeded")
+	}
+}
+
+func TestKeysCompareByteForByte(t *testing.T) {
+	t.Parallel()
+	l := newLedger(t)
+	// Under a utf8mb4 collation, even utf8mb4_bin, these would be one order.
+	for _, no := range []string{"M1", "M1 "} {
+		if _, err := l.Update(t.Context(), no, func(r *ledger.Record, _ any) error {
+			r.Refunds = append(r.Refunds, ledger.Refund{ID: "re_" + no})
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, no := range []string{"M1", "M1 "} {
+		r, err := l.Read(t.Context(), no)
+		if err != nil || len(r.Refunds) != 1 || r.Refunds[0].ID != "re_"+no {
+			t.Errorf("Read(%q) = %+v, %v; want its own one refund", no, r, err)
+		}
+	}
+}
+
+func TestEmptyAndZeroValuesRoundTrip(t *testing.T) {
+	t.Parallel()
+	l := newLedger(t)
+	// Empty but not nil, and times with nanoseconds in another zone: kept
+	// as empty, and as UTC microseconds.
+	shanghai := time.FixedZone("CST", 8*3600)
+	want := &ledger.Record{
+		OrderNo: "Z1", Attempts: []ledger.Attempt{{ID: "a", PingppOrderNo: "Z1", Params: json.RawMessage{}, State: ledger.AttemptFailed,
+			StartedAt: time.Date(2026, 11, 29, 18, 0, 0, 123456789, shanghai)}},
+		Refunds: []ledger.Refund{},
+	}
+	saved, err := l.Update(t.Context(), "Z1", func(r *ledger.Record, _ any) error {
+		r.Attempts, r.Refunds = want.Attempts, want.Refunds
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := l.Read(t.Context(), "Z1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want.Attempts[0].StartedAt = time.Date(2026, 11, 29, 10, 0, 0, 123456000, time.UTC)
+	for name, r := range map[string]*ledger.Record{"Update": saved, "Read": got} {
+		r.Now = time.Time{}
+		if d := cmp.Diff(want, r); d != "" {
+			t.Errorf("%s returned (-want +got):\n%s", name, d)
+		}
+		if loc := r.Attempts[0].StartedAt.Location(); loc != time.UTC {
+			t.Errorf("%s returned a time in %s, want UTC", name, loc)
+		}
+	}
+
+	a := ledger.Anomaly{ID: "x:1", Kind: ledger.AnomalyUnreadableEvent}
+	if created, err := l.RecordAnomaly(t.Context(), a); err != nil || !created {
+		t.Fatalf("RecordAnomaly = %v, %v", created, err)
+	}
+	as, err := l.Anomalies(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff([]ledger.Anomaly{a}, as); d != "" {
+		t.Errorf("an anomaly without event or time came back (-want +got):\n%s", d)
+	}
 }
