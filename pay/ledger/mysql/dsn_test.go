@@ -1,6 +1,7 @@
 package mysql_test
 
 import (
+	"database/sql"
 	"strings"
 	"testing"
 	"time"
@@ -8,6 +9,8 @@ import (
 	gomysql "github.com/go-sql-driver/mysql"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/yianpay/payorder/pay/ledger"
+	"github.com/yianpay/payorder/pay/ledger/ledgertest"
 	"github.com/yianpay/payorder/pay/ledger/mysql"
 	"github.com/yianpay/payorder/pay/ledger/mysql/mysqltest"
 )
@@ -75,4 +78,29 @@ func TestDSNSessionIsUTF8MB4AndUTC(t *testing.T) {
 	if charset != "utf8mb4" || zone != "+00:00" || now.Location() != time.UTC || time.Since(now).Abs() > time.Minute {
 		t.Errorf("session: charset %s, time_zone %s, NOW() %s; want utf8mb4, +00:00, now in UTC", charset, zone, now)
 	}
+}
+
+// TestLedgerWithAHostsDSN runs the conformance suite through a DSN unlike
+// DSN's: prepared statements, times not parsed, the session and the driver
+// in China's time zone. The ledger reads and writes times as UTC text, so
+// none of that may change what it keeps or its clock.
+func TestLedgerWithAHostsDSN(t *testing.T) {
+	ledgertest.Run(t, func(t testing.TB) ledger.Ledger {
+		db := mysqltest.New(t)
+		cfg, err := gomysql.ParseDSN(db.DSN)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.ParseTime, cfg.InterpolateParams = false, false
+		cfg.Loc = time.FixedZone("CST", 8*3600)
+		cfg.Params = map[string]string{"time_zone": "'+08:00'"}
+		connector, err := gomysql.NewConnector(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pool := sql.OpenDB(connector)
+		pool.SetMaxOpenConns(16)
+		t.Cleanup(func() { pool.Close() })
+		return mysql.New(pool, mysql.Config{})
+	})
 }

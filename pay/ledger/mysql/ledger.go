@@ -159,7 +159,8 @@ func (l *Ledger) Read(ctx context.Context, no string) (*ledger.Record, error) {
 //
 // A transaction that MySQL aborts for a deadlock or a lock wait timeout
 // runs again (Config.Retries), fn with it. A cancelled ctx rolls back
-// whatever was not committed.
+// whatever was not committed; an error of the commit itself (a connection
+// lost) leaves it unknown whether the update was saved: read the record.
 func (l *Ledger) Update(ctx context.Context, no string, fn func(r *ledger.Record, db any) error) (*ledger.Record, error) {
 	if err := checkKey("order number", no, maxNumber); err != nil {
 		return nil, err
