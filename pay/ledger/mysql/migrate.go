@@ -86,7 +86,8 @@ const migrateLock = `CONCAT('payorder.migrate:', SHA1(COALESCE(DATABASE(), '')))
 // payorder_schema_migrations does not list yet. It is idempotent, and safe
 // when several processes run it at once: each holds the database's
 // GET_LOCK lock while it migrates, so they apply the migrations one after
-// another and the later ones find nothing to do.
+// another and the later ones find nothing to do. A Migrate waiting for
+// the lock waits until ctx is done.
 //
 // MySQL commits each DDL statement on its own: a migration is recorded
 // after all its statements ran, and every statement is written to be run
