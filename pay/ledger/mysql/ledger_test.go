@@ -349,3 +349,43 @@ func TestEmptyAndZeroValuesRoundTrip(t *testing.T) {
 		t.Errorf("an anomaly without event or time came back (-want +got):\n%s", d)
 	}
 }
+
+func TestClockIsReadAfterTheLock(t *testing.T) {
+	t.Parallel()
+	l := newLedger(t)
+	// Each update appends its r.Now: were the clock read before the row
+	// lock, an update that waited for the lock would carry a time earlier
+	// than the one it follows.
+	const n = 16
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for range n {
+		wg.Go(func() {
+			_, err := l.Update(context.Background(), "N1", func(r *ledger.Record, _ any) error {
+				r.Refunds = append(r.Refunds, ledger.Refund{ID: fmt.Sprintf("re_%d", len(r.Refunds)), SucceededAt: r.Now})
+				time.Sleep(time.Millisecond) // hold the lock while others wait
+				return nil
+			})
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	r, err := l.Read(t.Context(), "N1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i < len(r.Refunds); i++ {
+		if prev, cur := r.Refunds[i-1].SucceededAt, r.Refunds[i].SucceededAt; cur.Before(prev) {
+			t.Errorf("update %d saw Now %s, before update %d's %s", i, cur.Format(time.RFC3339Nano), i-1, prev.Format(time.RFC3339Nano))
+		}
+	}
+	if !r.Now.After(r.Refunds[len(r.Refunds)-1].SucceededAt) {
+		t.Errorf("Read's Now %s is not after the last update's", r.Now)
+	}
+}
