@@ -26,6 +26,7 @@ const (
 	RouteRetrieveRefund Route = "GET /v1/charges/{id}/refunds/{re}"
 	RouteRetrieveEvent  Route = "GET /v1/events/{id}"
 	RouteNotify         Route = "GET /notify/charges/{id}"
+	RouteMockPage       Route = "/mock.php"
 	RouteUnknown        Route = "unknown"
 )
 
@@ -81,6 +82,7 @@ type request struct {
 }
 
 func (e *Emulator) routes() {
+	e.controlRoutes()
 	e.mux = http.NewServeMux()
 	api := map[Route]handler{
 		RouteCreateCharge:   e.createCharge,
