@@ -170,18 +170,18 @@ func gateway(getenv func(string) string, emulatorAddr, externalURL, webhookURL s
 			return nil, "", nil, nil, err
 		}
 		externalURL = strings.TrimSuffix(externalURL, "/")
-		c, err = pingxx.NewClient(pingxx.Config{SecretKey: pingpptest.DefaultSecretKey, AppID: seedAppID, BaseURL: externalURL + "/v1"})
+		c, err = pingxx.NewClient(pingxx.Config{SecretKey: pingpptest.DefaultSecretKey, AppID: pingpptest.DefaultAppID, BaseURL: externalURL + "/v1"})
 		if err != nil {
 			return nil, "", nil, nil, err
 		}
-		fmt.Fprintf(out, "payorder: external Ping++ emulator at %s (start it with -app-id %s -webhook-url %s)\n", externalURL, seedAppID, webhookURL)
+		fmt.Fprintf(out, "payorder: external Ping++ emulator at %s, app %s (start it with -webhook-url %s)\n", externalURL, pingpptest.DefaultAppID, webhookURL)
 		return c, externalURL, key, func() {}, nil
 	}
-	emu, err := pingpptest.Listen(pingpptest.Config{AppIDs: []string{seedAppID}, WebhookURL: webhookURL}, emulatorAddr)
+	emu, err := pingpptest.Listen(pingpptest.Config{WebhookURL: webhookURL}, emulatorAddr)
 	if err != nil {
 		return nil, "", nil, nil, fmt.Errorf("embedded Ping++ emulator: %w", err)
 	}
-	c, err = pingxx.NewClient(pingxx.Config{SecretKey: pingpptest.DefaultSecretKey, AppID: seedAppID, BaseURL: emu.APIBase()})
+	c, err = pingxx.NewClient(pingxx.Config{SecretKey: pingpptest.DefaultSecretKey, AppID: pingpptest.DefaultAppID, BaseURL: emu.APIBase()})
 	if err != nil {
 		emu.Close()
 		return nil, "", nil, nil, err

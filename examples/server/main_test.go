@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/yianpay/payorder/pay/pingpptest"
 )
 
 // start runs the server with env on free ports and returns its addresses,
@@ -107,7 +109,7 @@ func TestGarbagePingpp(t *testing.T) {
 	defer garbage.Close()
 	base := start(t, map[string]string{
 		"PINGPP_SECRET_KEY": "sk_test_ibbTe5jLGCi5rzfH4OqPW9KC",
-		"PINGPP_APP_ID":     seedAppID,
+		"PINGPP_APP_ID":     pingpptest.DefaultAppID,
 		"PINGPP_API_BASE":   garbage.URL + "/v1",
 	}).API
 	for range 2 {

@@ -160,7 +160,7 @@ func (e *Emulator) listCharges(w http.ResponseWriter, r *http.Request, req *requ
 		return missing("app[id]")
 	}
 	if !e.apps[app] {
-		return invalidParam("app[id]", "提供了无效的 app id: "+app+"。")
+		return e.unknownApp("app[id]", app)
 	}
 	keep, err := chargeFilter(q, e.now())
 	if err != nil {

@@ -114,6 +114,7 @@ type Emulator struct {
 	log        *slog.Logger
 	keys       map[string]bool
 	apps       map[string]bool
+	appList    []string // apps in configuration order, for messages
 	merchant   *rsa.PublicKey
 	webhookKey *rsa.PrivateKey
 	client     *http.Client
@@ -206,6 +207,7 @@ func New(cfg Config) (*Emulator, error) {
 	for _, a := range apps {
 		e.apps[a] = true
 	}
+	e.appList = apps
 	if len(cfg.MerchantPublicKeyPEM) > 0 {
 		k, err := pingxx.ParsePublicKey(cfg.MerchantPublicKeyPEM)
 		if err != nil {

@@ -230,7 +230,7 @@ func nginxPage(status int) string {
 
 func (e *Emulator) writeFault(w http.ResponseWriter, r *http.Request, f *Fault) {
 	serverError := func(status int) {
-		writeError(w, &apiError{status: status, typ: typeAPI, message: "服务器内部错误，请稍后重试。"})
+		writeError(w, &apiError{status: status, typ: typeAPI, message: "服务器内部错误，请稍后重试。"}, false)
 	}
 	html := func(status int) {
 		w.Header().Set("Content-Type", "text/html")

@@ -10,7 +10,6 @@ import (
 	"io"
 	"net/http"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/yianpay/payorder/pay/pingxx"
@@ -253,9 +252,6 @@ func (e *Emulator) retrieveEvent(w http.ResponseWriter, r *http.Request, req *re
 	defer e.mu.Unlock()
 	ev, ok := e.events[id]
 	if !ok || ev.Livemode != req.livemode {
-		if strings.HasPrefix(strings.ToLower(r.Header.Get("Accept-Language")), "en") {
-			return &apiError{status: http.StatusNotFound, typ: typeInvalidRequest, message: "No such event: " + id, param: "id"}
-		}
 		return notFound("event", id)
 	}
 	writeJSON(w, http.StatusOK, encodeJSON(ev.Event))
