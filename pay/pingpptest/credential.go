@@ -138,7 +138,8 @@ func paidExtra(c *Charge) json.RawMessage {
 	}
 	var have map[string]json.RawMessage
 	json.Unmarshal(c.Extra, &have)
-	out := bytes.TrimSuffix(bytes.TrimSpace(c.Extra), []byte("}"))
+	// A copy: c.Extra may be shared with copies of the charge taken before.
+	out := bytes.Clone(bytes.TrimSuffix(bytes.TrimSpace(c.Extra), []byte("}")))
 	for _, m := range add {
 		if _, ok := have[m.k]; ok {
 			continue

@@ -5,6 +5,7 @@ import (
 	"crypto/rsa"
 	"errors"
 	"fmt"
+	"html/template"
 	"log/slog"
 	"net"
 	"net/http"
@@ -101,11 +102,14 @@ type Stats struct {
 }
 
 // Emulator is the Ping++ emulator as an http.Handler, with all its state.
-// It serves /v1/... and /notify/... and answers anything else with Ping++'s
-// 404 envelope; mount it at the root of its own server or mux:
+// It serves /v1/..., /notify/..., the test payment page /mock.php and the
+// control API /_emulator/..., and answers anything else with Ping++'s 404
+// envelope; mount it at the root of its own server or mux:
 //
 //	mux.Handle("/v1/", emu)
 //	mux.Handle("/notify/", emu)
+//	mux.Handle("/mock.php", emu)
+//	mux.Handle("/_emulator/", emu)
 //
 // Bodies are capped at 1 MiB.
 type Emulator struct {
@@ -121,6 +125,7 @@ type Emulator struct {
 	retryScale float64
 	mux        *http.ServeMux
 	control    *http.ServeMux
+	mockTmpl   *template.Template
 
 	// done is closed by Close; ctx is cancelled with it.
 	done           chan struct{}
@@ -224,6 +229,9 @@ func New(cfg Config) (*Emulator, error) {
 		return nil, fmt.Errorf("pingpptest: webhook private key: %w", err)
 	}
 	e.webhookKey = k
+	if e.mockTmpl, err = parseMockTemplate(); err != nil {
+		return nil, fmt.Errorf("pingpptest: test payment page: %w", err)
+	}
 	e.routes()
 	return e, nil
 }

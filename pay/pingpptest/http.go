@@ -121,6 +121,7 @@ func (e *Emulator) routes() {
 		e.mux.Handle(string(route), e.serve(route, true, h))
 	}
 	e.mux.Handle(string(RouteNotify), e.serve(RouteNotify, false, e.notify))
+	e.mux.Handle(string(RouteMockPage), e.serve(RouteMockPage, false, e.mock))
 	e.mux.Handle("/", e.serve(RouteUnknown, false, func(w http.ResponseWriter, r *http.Request, _ *request) error {
 		return &apiError{status: http.StatusNotFound, typ: typeInvalidRequest,
 			message: "请求的 URL 不存在: " + r.Method + " " + r.URL.Path}
