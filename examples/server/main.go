@@ -27,6 +27,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/yianpay/payorder/channel"
 	"github.com/yianpay/payorder/examples/internal/serve"
 	"github.com/yianpay/payorder/order"
 	"github.com/yianpay/payorder/pay"
@@ -58,7 +59,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	emulatorAddr := flags.String("emulator-addr", "127.0.0.1:8001", "address of the embedded Ping++ emulator")
 	emulatorURL := flags.String("emulator-url", "", "base URL of an external emulator (go run ./examples/pingpp-emulator) to use instead of the embedded one, so that several servers share it")
 	lockTTL := flags.Duration("lock-ttl", pay.DefaultLockTTL, "how long a crashed instance's lock on an order outlives it (PostgreSQL)")
+	channelList := flags.String("channels", "alipay,wx", "channels buyers may pay with, comma-separated Ping++ channel codes (alipay_wap for pingpp-js in a browser)")
 	if err := flags.Parse(args); err != nil {
+		return err
+	}
+	channels, err := parseChannels(*channelList)
+	if err != nil {
 		return err
 	}
 	logger := slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: slog.LevelInfo}))
@@ -84,9 +90,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 		return err
 	}
 	svc, err := pay.New(pay.Config{
-		AppID:   gw.AppID(),
-		LockTTL: *lockTTL,
-		Logger:  logger,
+		AppID:    gw.AppID(),
+		Channels: channels,
+		LockTTL:  *lockTTL,
+		Logger:   logger,
 		OnPaid: func(ctx context.Context, o order.Order, ch *pingxx.Charge) error {
 			logger.InfoContext(ctx, "order paid: unlock its courses here", "order_no", o.No, "buyer", o.Buyer, "charge_id", ch.ID, "channel", ch.Channel)
 			return nil
@@ -188,6 +195,19 @@ func gateway(getenv func(string) string, emulatorAddr, externalURL, webhookURL s
 	}
 	fmt.Fprintf(out, "payorder: embedded Ping++ emulator at %s (pay a charge: curl '%s/notify/charges/<ch id>?livemode=false')\n", emu.URL, emu.URL)
 	return c, emu.URL, emu.WebhookPublicKey(), emu.Close, nil
+}
+
+// parseChannels reads the -channels flag.
+func parseChannels(list string) ([]channel.Channel, error) {
+	var out []channel.Channel
+	for _, s := range strings.Split(list, ",") {
+		ch := channel.Channel(strings.TrimSpace(s))
+		if !ch.Known() {
+			return nil, fmt.Errorf("-channels: %q is not a Ping++ channel", ch)
+		}
+		out = append(out, ch)
+	}
+	return out, nil
 }
 
 // reconcileEvery repairs lost webhooks: every interval it looks up, at
