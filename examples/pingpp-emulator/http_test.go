@@ -49,8 +49,13 @@ func startEmulator(t *testing.T, args ...string) emulator {
 	}()
 	t.Cleanup(func() {
 		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("run: %v", err)
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("run: %v", err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Error("run did not return within 10 s of being cancelled")
 		}
 	})
 	lines := bufio.NewScanner(out)

@@ -166,3 +166,33 @@ func eventually(t *testing.T, timeout time.Duration, cond func() bool) {
 		}
 	}
 }
+
+// TestEmbeddedEmulatorControlAPI: the embedded emulator serves the same
+// control API as the standalone one; paying through it pays the order.
+func TestEmbeddedEmulatorControlAPI(t *testing.T) {
+	a := start(t, nil)
+	got := putForm(t, a.API, seedToken, "order_no="+seedOrderNo+"&channel=wx")
+	ch, _ := got["ch"].(map[string]any)
+	id, _ := ch["id"].(string)
+	res, err := httpClient.Post(a.Emulator+"/_emulator/charges/"+id+"/pay", "application/json", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("control API pay: %d", res.StatusCode)
+	}
+	eventually(t, 10*time.Second, func() bool {
+		got = putForm(t, a.API, seedToken, "order_no="+seedOrderNo+"&channel=wx")
+		return got["status"] == -3.0
+	})
+	res, err = httpClient.Get(a.Emulator + "/_emulator/stats")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var stats map[string]int64
+	if err := json.NewDecoder(res.Body).Decode(&stats); err != nil || stats["charges_created"] != 1 || stats["create_requests"] != 1 {
+		t.Errorf("stats %v (%v), want one charge created by one create request", stats, err)
+	}
+}

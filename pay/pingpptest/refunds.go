@@ -310,14 +310,24 @@ func (e *Emulator) settle(c *Charge, id string, outcome RefundOutcome, message s
 	return nil
 }
 
-// pendingRefund finds the refund id for finishing it by hand. The caller
-// holds e.mu.
-func (e *Emulator) pendingRefund(id string) (*Charge, *Refund, error) {
+// byHand finishes the refund id by hand: finish runs, with e.mu held, when
+// the refund is pending. A refund that already has the status same is left
+// as it is (nil); any other finished refund is ErrRefundDone.
+func (e *Emulator) byHand(id, same string, finish func(c *Charge)) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
 	c := e.charges[e.refundCh[id]]
 	if c == nil {
-		return nil, nil, fmt.Errorf("%w: refund %s", ErrNotFound, id)
+		return fmt.Errorf("%w: refund %s", ErrNotFound, id)
 	}
-	return c, &c.Refunds.Data[refundIndex(c, id)], nil
+	switch c.Refunds.Data[refundIndex(c, id)].Status {
+	case RefundPending:
+		finish(c)
+		return nil
+	case same:
+		return nil
+	}
+	return ErrRefundDone
 }
 
 // SucceedRefund finishes a pending refund successfully, as the channel's
@@ -326,57 +336,27 @@ func (e *Emulator) pendingRefund(id string) (*Charge, *Refund, error) {
 // refund policy) is left as it is, without a second event. It returns
 // ErrNotFound, or ErrRefundDone for a refund that failed.
 func (e *Emulator) SucceedRefund(id string) error {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	c, rf, err := e.pendingRefund(id)
-	switch {
-	case err != nil:
-		return err
-	case rf.Status == RefundSucceeded:
-		return nil
-	case rf.Status != RefundPending:
-		return ErrRefundDone
-	}
-	if ev := e.settle(c, id, RefundSucceeds, ""); ev != nil {
-		e.dispatchLocked(ev)
-	}
-	return nil
+	return e.byHand(id, RefundSucceeded, func(c *Charge) {
+		if ev := e.settle(c, id, RefundSucceeds, ""); ev != nil {
+			e.dispatchLocked(ev)
+		}
+	})
 }
 
 // FailRefund makes a pending refund fail as a channel refusal does (HTTP
 // 200, status failed, samples/errors/R1.http), with message as the
-// channel's text in failure_msg and no event. It returns ErrNotFound or
-// ErrRefundDone.
+// channel's text in failure_msg (default: R1's) and no event. It returns
+// ErrNotFound or ErrRefundDone.
 func (e *Emulator) FailRefund(id, message string) error {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	c, rf, err := e.pendingRefund(id)
-	switch {
-	case err != nil:
-		return err
-	case rf.Status != RefundPending:
-		return ErrRefundDone
-	}
 	if message == "" {
 		message = defaultRefusal
 	}
-	e.settle(c, id, RefundFails, message)
-	return nil
+	return e.byHand(id, "", func(c *Charge) { e.settle(c, id, RefundFails, message) })
 }
 
 // HoldRefund keeps a pending refund pending: it will not finish by itself,
 // only by SucceedRefund or FailRefund. It returns ErrNotFound or
 // ErrRefundDone.
 func (e *Emulator) HoldRefund(id string) error {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	_, rf, err := e.pendingRefund(id)
-	switch {
-	case err != nil:
-		return err
-	case rf.Status != RefundPending:
-		return ErrRefundDone
-	}
-	delete(e.plans, id)
-	return nil
+	return e.byHand(id, "", func(*Charge) { delete(e.plans, id) })
 }
