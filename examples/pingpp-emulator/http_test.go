@@ -21,6 +21,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -476,6 +477,10 @@ func TestControlChargesClockAndReset(t *testing.T) {
 	}
 	if clock := e.ok(t, "GET", "/_emulator/clock", ""); clock["offset"] != "0s" {
 		t.Errorf("clock after reset: %v", clock)
+	}
+	var index struct{ Routes []string }
+	if err := json.Unmarshal(e.do(t, "GET", "/_emulator/", "").body, &index); err != nil || !slices.Contains(index.Routes, "POST /_emulator/reset") {
+		t.Errorf("GET /_emulator/ lists %v (%v), want the control routes", index.Routes, err)
 	}
 	if a := e.do(t, "GET", "/_emulator/nothing", ""); a.status != 404 || !strings.Contains(a.json(t)["error"].(string), "/_emulator/") {
 		t.Errorf("unknown control route: %d %s", a.status, a.body)
