@@ -5,13 +5,17 @@
 //	go run ./examples/pingpp-emulator -addr 127.0.0.1:8001 -webhook-url http://127.0.0.1:9000/webhooks
 //
 // Point the client's API base at http://127.0.0.1:8001/v1. Test charges are
-// paid with GET /notify/charges/{id}?livemode=false, which sends a signed
-// charge.succeeded webhook to -webhook-url.
+// paid with GET /notify/charges/{id}?livemode=false, on the test payment page
+// GET /mock.php?ch_id={id}, or by the control API (POST
+// /_emulator/charges/{id}/pay), each of which sends a signed charge.succeeded
+// webhook to -webhook-url. Test refunds finish by themselves as
+// -refund-outcome and -refund-delay say. The control API under /_emulator/
+// (faults, clock, payments, refunds, redeliveries, stats, reset) is
+// described in the README's emulator section.
 package main
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -39,9 +43,12 @@ func main() {
 
 // options are the command-line flags.
 type options struct {
-	addr, secretKey, appID, webhookURL, merchantKeyFile, webhookKeyOut string
-	retryScale                                                         float64
-	createLatency                                                      time.Duration
+	addr, secretKey, appID, webhookURL, merchantKeyFile string
+	webhookKeyFile, webhookKeyOut                       string
+	retryScale                                          float64
+	createLatency, refundDelay                          time.Duration
+	signResponses, manualWebhooks                       bool
+	refundOutcome                                       pingpptest.RefundOutcome
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -55,8 +62,13 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.merchantKeyFile, "merchant-public-key", "", "PEM file of the merchant's public key; when set, requests must be signed")
 	fs.Float64Var(&o.retryScale, "retry-scale", 1, "factor applied to Ping++'s webhook retry intervals (2m,10m,10m,1h,2h,6h,15h)")
 	fs.DurationVar(&o.createLatency, "create-latency", 0, "added to every POST /v1/charges after the charge is made, to play a slow Ping++")
+	fs.StringVar(&o.webhookKeyFile, "webhook-private-key", "", "PEM file of the RSA key that signs webhooks and, with -sign-responses, API responses (Ping++'s own key; default: pingpptest's published test key)")
 	fs.StringVar(&o.webhookKeyOut, "webhook-public-key-out", filepath.Join(os.TempDir(), "pingpp-emulator-webhook-public-key.pem"),
-		"file to write the webhook public key PEM to")
+		"file to write the public half of the webhook key to (the \"Ping++ 公钥\" clients verify webhooks and responses with)")
+	fs.BoolVar(&o.signResponses, "sign-responses", false, "sign every API response with X-Pingplusplus-Signature, as Ping++ does (what the Java SDK checks when it has Ping++'s public key)")
+	fs.TextVar(&o.refundOutcome, "refund-outcome", pingpptest.RefundSucceeds, "how test-mode refunds finish by themselves: succeed (refund.succeeded webhook), fail (status failed, no webhook) or hold (stay pending)")
+	fs.DurationVar(&o.refundDelay, "refund-delay", 0, "how long a test-mode refund stays pending before -refund-outcome (0: within the create request)")
+	fs.BoolVar(&o.manualWebhooks, "manual-webhooks", false, "store events without sending them; send them with POST /_emulator/events/{id}/deliver")
 	return o, fs.Parse(args)
 }
 
@@ -67,14 +79,23 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	cfg := pingpptest.Config{
-		SecretKeys: strings.Split(o.secretKey, ","),
-		AppIDs:     strings.Split(o.appID, ","),
-		WebhookURL: o.webhookURL,
-		RetryScale: o.retryScale,
-		Logger:     slog.New(slog.NewTextHandler(stderr, nil)),
+		SecretKeys:     strings.Split(o.secretKey, ","),
+		AppIDs:         strings.Split(o.appID, ","),
+		WebhookURL:     o.webhookURL,
+		RetryScale:     o.retryScale,
+		SignResponses:  o.signResponses,
+		ManualWebhooks: o.manualWebhooks,
+		RefundOutcome:  o.refundOutcome,
+		RefundDelay:    o.refundDelay,
+		Logger:         slog.New(slog.NewTextHandler(stderr, nil)),
 	}
 	if o.merchantKeyFile != "" {
 		if cfg.MerchantPublicKeyPEM, err = os.ReadFile(o.merchantKeyFile); err != nil {
+			return err
+		}
+	}
+	if o.webhookKeyFile != "" {
+		if cfg.WebhookPrivateKeyPEM, err = os.ReadFile(o.webhookKeyFile); err != nil {
 			return err
 		}
 	}
@@ -86,17 +107,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if o.createLatency > 0 {
 		emu.Fail(pingpptest.Fault{Route: pingpptest.RouteCreateCharge, Kind: pingpptest.FaultLatency, Latency: o.createLatency, After: true})
 	}
-	mux := http.NewServeMux()
-	mux.Handle("/", emu)
-	mux.HandleFunc("GET /_emulator/stats", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		json.NewEncoder(w).Encode(emu.Stats())
-	})
 	l, err := net.Listen("tcp", o.addr)
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: emu, ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(l)
 	defer srv.Close()
 	baseURL := "http://" + l.Addr().String()
@@ -106,10 +121,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "Ping++ emulator listening\n  API base:     %s/v1\n  secret keys:  %s\n  app ids:      %s\n",
 		baseURL, o.secretKey, o.appID)
-	fmt.Fprintf(stdout, "  webhook URL:  %s\n  pay a test charge: GET %s/notify/charges/{id}?livemode=false\n  counters:     GET %s/_emulator/stats\n",
+	fmt.Fprintf(stdout, "  webhook URL:  %s\n  pay a test charge: GET %s/notify/charges/{id}?livemode=false\n  test payment page: %s/mock.php?ch_id={id}\n",
 		orNone(o.webhookURL), baseURL, baseURL)
-	fmt.Fprintf(stdout, "  request signing: %v\n  webhook public key (written to %s):\n%s",
-		o.merchantKeyFile != "", o.webhookKeyOut, pem)
+	fmt.Fprintf(stdout, "  control API:  %s/_emulator/ (counters: GET %s/_emulator/stats)\n  refunds:      %s after %v\n",
+		baseURL, baseURL, o.refundOutcome, o.refundDelay)
+	fmt.Fprintf(stdout, "  request signing: %v\n  signed responses: %v\n  webhook public key (written to %s):\n%s",
+		o.merchantKeyFile != "", o.signResponses, o.webhookKeyOut, pem)
 	<-ctx.Done()
 	fmt.Fprintln(stdout, "shutting down")
 	return nil

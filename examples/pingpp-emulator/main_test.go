@@ -1,74 +1,30 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"io"
-	"net/http"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/yianpay/payorder/pay/pingpptest"
 )
 
-func TestRunServesUntilCancelled(t *testing.T) {
-	keyFile := filepath.Join(t.TempDir(), "webhook.pem")
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	out, w := io.Pipe()
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-retry-scale", "0.001", "-webhook-public-key-out", keyFile}, w, io.Discard)
-		w.Close()
-	}()
-	lines := bufio.NewScanner(out)
-	var base string
-	for base == "" && lines.Scan() {
-		if v, ok := strings.CutPrefix(strings.TrimSpace(lines.Text()), "API base:"); ok {
-			base = strings.TrimSpace(v)
-		}
-	}
-	go io.Copy(io.Discard, out)
-	if base == "" {
-		t.Fatalf("no API base printed: %v", <-done)
-	}
-	req, _ := http.NewRequest("GET", base+"/charges?app%5Bid%5D="+pingpptest.DefaultAppID, nil)
-	req.SetBasicAuth(pingpptest.DefaultSecretKey, "")
-	resp, err := http.DefaultTransport.RoundTrip(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != 200 {
-		t.Errorf("GET charges: %d, want 200", resp.StatusCode)
-	}
-	resp, err = http.Get(strings.TrimSuffix(base, "/v1") + "/_emulator/stats")
-	if err != nil {
-		t.Fatal(err)
+func TestRunServes(t *testing.T) {
+	e := startEmulator(t, "-retry-scale", "0.001")
+	if a := e.do(t, "GET", "/v1/charges?app%5Bid%5D="+pingpptest.DefaultAppID, ""); a.status != 200 {
+		t.Errorf("GET charges: %d, want 200", a.status)
 	}
 	var stats pingpptest.Stats
-	err = json.NewDecoder(resp.Body).Decode(&stats)
-	resp.Body.Close()
-	if err != nil || stats.Requests != 1 {
+	if err := json.Unmarshal(e.do(t, "GET", "/_emulator/stats", "").body, &stats); err != nil || stats.Requests != 1 {
 		t.Errorf("stats = %+v, %v; want the one request served", stats, err)
 	}
-	pem, err := os.ReadFile(keyFile)
+	pem, err := os.ReadFile(e.keyFile)
 	if err != nil || strings.TrimSpace(string(pem)) != strings.TrimSpace(pingpptest.WebhookPublicKeyPEM) {
 		t.Errorf("webhook public key file: %v\n%s", err, pem)
 	}
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("run: %v", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("run did not return after cancel")
-	}
+	// The cleanup of startEmulator checks that run returns once cancelled.
 }
 
 func TestRunRejectsBadFlags(t *testing.T) {

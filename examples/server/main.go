@@ -27,6 +27,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/yianpay/payorder/channel"
 	"github.com/yianpay/payorder/examples/internal/serve"
 	"github.com/yianpay/payorder/pay"
 	"github.com/yianpay/payorder/pay/pingpptest"
@@ -57,7 +58,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	emulatorAddr := flags.String("emulator-addr", "127.0.0.1:8001", "address of the embedded Ping++ emulator")
 	emulatorURL := flags.String("emulator-url", "", "base URL of an external emulator (go run ./examples/pingpp-emulator) to use instead of the embedded one, so that several servers share it")
 	lockTTL := flags.Duration("lock-ttl", pay.DefaultLockTTL, "the lease of a payment attempt: how long a crashed instance keeps others waiting before one takes its attempt over")
+	channelList := flags.String("channels", "alipay,wx", "channels buyers may pay with, comma-separated Ping++ channel codes (alipay_wap for pingpp-js in a browser)")
 	if err := flags.Parse(args); err != nil {
+		return err
+	}
+	channels, err := parseChannels(*channelList)
+	if err != nil {
 		return err
 	}
 	logger := slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: slog.LevelInfo}))
@@ -86,6 +92,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	svc, err := pay.New(pay.Config{
 		AppID:    gw.AppID(),
 		Livemode: gw.Livemode(),
+		Channels: channels,
 		LockTTL:  *lockTTL,
 		Logger:   logger,
 		OnPaid: func(ctx context.Context, f pay.Fulfilment) error {
@@ -172,24 +179,37 @@ func gateway(getenv func(string) string, emulatorAddr, externalURL, webhookURL s
 			return nil, "", nil, nil, err
 		}
 		externalURL = strings.TrimSuffix(externalURL, "/")
-		c, err = pingxx.NewClient(pingxx.Config{SecretKey: pingpptest.DefaultSecretKey, AppID: seedAppID, BaseURL: externalURL + "/v1"})
+		c, err = pingxx.NewClient(pingxx.Config{SecretKey: pingpptest.DefaultSecretKey, AppID: pingpptest.DefaultAppID, BaseURL: externalURL + "/v1"})
 		if err != nil {
 			return nil, "", nil, nil, err
 		}
-		fmt.Fprintf(out, "payorder: external Ping++ emulator at %s (start it with -app-id %s -webhook-url %s)\n", externalURL, seedAppID, webhookURL)
+		fmt.Fprintf(out, "payorder: external Ping++ emulator at %s, app %s (start it with -webhook-url %s)\n", externalURL, pingpptest.DefaultAppID, webhookURL)
 		return c, externalURL, key, func() {}, nil
 	}
-	emu, err := pingpptest.Listen(pingpptest.Config{AppIDs: []string{seedAppID}, WebhookURL: webhookURL}, emulatorAddr)
+	emu, err := pingpptest.Listen(pingpptest.Config{WebhookURL: webhookURL}, emulatorAddr)
 	if err != nil {
 		return nil, "", nil, nil, fmt.Errorf("embedded Ping++ emulator: %w", err)
 	}
-	c, err = pingxx.NewClient(pingxx.Config{SecretKey: pingpptest.DefaultSecretKey, AppID: seedAppID, BaseURL: emu.APIBase()})
+	c, err = pingxx.NewClient(pingxx.Config{SecretKey: pingpptest.DefaultSecretKey, AppID: pingpptest.DefaultAppID, BaseURL: emu.APIBase()})
 	if err != nil {
 		emu.Close()
 		return nil, "", nil, nil, err
 	}
 	fmt.Fprintf(out, "payorder: embedded Ping++ emulator at %s (pay a charge: curl '%s/notify/charges/<ch id>?livemode=false')\n", emu.URL, emu.URL)
 	return c, emu.URL, emu.WebhookPublicKey(), emu.Close, nil
+}
+
+// parseChannels reads the -channels flag.
+func parseChannels(list string) ([]channel.Channel, error) {
+	var out []channel.Channel
+	for _, s := range strings.Split(list, ",") {
+		ch := channel.Channel(strings.TrimSpace(s))
+		if !ch.Known() {
+			return nil, fmt.Errorf("-channels: %q is not a Ping++ channel", ch)
+		}
+		out = append(out, ch)
+	}
+	return out, nil
 }
 
 // reconcileEvery repairs lost webhooks: every interval it looks up, at

@@ -9,17 +9,19 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/yianpay/payorder/pay/pingpptest"
 )
 
-// start runs the server with env on free ports and returns its addresses,
-// the endpoint's as a base URL.
-func start(t *testing.T, env map[string]string) addrs {
+// start runs the server with env and args on free ports and returns its
+// addresses, the endpoint's as a base URL.
+func start(t *testing.T, env map[string]string, args ...string) addrs {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	addrc := make(chan addrs, 1)
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-emulator-addr", "127.0.0.1:0"},
+		done <- run(ctx, append([]string{"-addr", "127.0.0.1:0", "-emulator-addr", "127.0.0.1:0"}, args...),
 			func(k string) string { return env[k] }, io.Discard, func(a addrs) { addrc <- a })
 	}()
 	t.Cleanup(func() {
@@ -107,7 +109,7 @@ func TestGarbagePingpp(t *testing.T) {
 	defer garbage.Close()
 	base := start(t, map[string]string{
 		"PINGPP_SECRET_KEY": "sk_test_ibbTe5jLGCi5rzfH4OqPW9KC",
-		"PINGPP_APP_ID":     seedAppID,
+		"PINGPP_APP_ID":     pingpptest.DefaultAppID,
 		"PINGPP_API_BASE":   garbage.URL + "/v1",
 	}).API
 	for range 2 {
@@ -162,5 +164,35 @@ func eventually(t *testing.T, timeout time.Duration, cond func() bool) {
 			t.Fatalf("condition not met within %v", timeout)
 		case <-tick.C:
 		}
+	}
+}
+
+// TestEmbeddedEmulatorControlAPI: the embedded emulator serves the same
+// control API as the standalone one; paying through it pays the order.
+func TestEmbeddedEmulatorControlAPI(t *testing.T) {
+	a := start(t, nil)
+	got := putForm(t, a.API, seedToken, "order_no="+seedOrderNo+"&channel=wx")
+	ch, _ := got["ch"].(map[string]any)
+	id, _ := ch["id"].(string)
+	res, err := httpClient.Post(a.Emulator+"/_emulator/charges/"+id+"/pay", "application/json", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("control API pay: %d", res.StatusCode)
+	}
+	eventually(t, 10*time.Second, func() bool {
+		got = putForm(t, a.API, seedToken, "order_no="+seedOrderNo+"&channel=wx")
+		return got["status"] == -3.0
+	})
+	res, err = httpClient.Get(a.Emulator + "/_emulator/stats")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var stats map[string]int64
+	if err := json.NewDecoder(res.Body).Decode(&stats); err != nil || stats["charges_created"] != 1 || stats["create_requests"] != 1 {
+		t.Errorf("stats %v (%v), want one charge created by one create request", stats, err)
 	}
 }

@@ -120,10 +120,10 @@ func startCluster(t *testing.T, createLatency time.Duration) (*cluster, *pgtest.
 	t.Helper()
 	serverBin, emulatorBin := binaries(t)
 	db := pgtest.New(t)
-	emu := startProc(t, nil, emulatorBin, "-addr", "127.0.0.1:0", "-app-id", seedAppID,
+	emu := startProc(t, nil, emulatorBin, "-addr", "127.0.0.1:0",
 		"-create-latency", createLatency.String(), "-webhook-public-key-out", filepath.Join(t.TempDir(), "key.pem"))
 	apiBase := emu.waitFor(t, "API base:")
-	client, err := pingxx.NewClient(pingxx.Config{SecretKey: pingpptest.DefaultSecretKey, AppID: seedAppID, BaseURL: apiBase})
+	client, err := pingxx.NewClient(pingxx.Config{SecretKey: pingpptest.DefaultSecretKey, AppID: pingpptest.DefaultAppID, BaseURL: apiBase})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,7 +12,6 @@ import (
 // verbatim, and a second buyer to show that buyers cannot pay each other's
 // orders.
 const (
-	seedAppID   = "app_GuHu9Of9KaTG5GiT"
 	seedToken   = "706a87288233ea2427cddb8a1bbce29369ac5073"
 	seedOrderNo = "12134676899915430002"
 	seedBuyer   = "15201052252"

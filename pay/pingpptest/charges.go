@@ -160,7 +160,7 @@ func (e *Emulator) listCharges(w http.ResponseWriter, r *http.Request, req *requ
 		return missing("app[id]")
 	}
 	if !e.apps[app] {
-		return invalidParam("app[id]", "提供了无效的 app id: "+app+"。")
+		return e.unknownApp("app[id]", app)
 	}
 	keep, err := chargeFilter(q, e.now())
 	if err != nil {
@@ -350,35 +350,64 @@ func (e *Emulator) notify(w http.ResponseWriter, r *http.Request, _ *request) er
 
 // Pay marks a charge paid, as the channel's asynchronous notice would:
 // paid, time_paid, transaction_no set and credential emptied; it then sends
-// a charge.succeeded event to the webhook URL. It returns ErrNotFound,
-// ErrAlreadyPaid (no second event), ErrReversed or ErrExpired.
+// a charge.succeeded event to the webhook URL. The channel's response-only
+// extra keys appear (paidExtra). It returns ErrNotFound, ErrAlreadyPaid (no
+// second event), ErrReversed, ErrChargeFailed or ErrExpired.
 func (e *Emulator) Pay(id string) error {
 	e.mu.Lock()
-	c, ok := e.charges[id]
-	if !ok {
-		e.mu.Unlock()
-		return fmt.Errorf("%w: charge %s", ErrNotFound, id)
-	}
-	if c.Paid {
-		e.mu.Unlock()
-		return ErrAlreadyPaid
-	}
-	if c.Reversed {
-		e.mu.Unlock()
-		return ErrReversed
+	defer e.mu.Unlock()
+	c, err := e.payable(id)
+	if err != nil {
+		return err
 	}
 	now := e.now()
-	if now.Unix() > c.TimeExpire {
-		e.mu.Unlock()
-		return ErrExpired
-	}
 	c.Paid = true
 	c.TimePaid = ptr(now.Unix())
 	c.TransactionNo = ptr(transactionNo(channel.Channel(c.Channel), now))
 	c.Credential = json.RawMessage("{}")
-	ev := e.newEvent(EventChargeSucceeded, c.Livemode, e.wire(c, false), now)
-	e.mu.Unlock()
-	e.dispatch(ev)
+	c.Extra = paidExtra(c)
+	e.dispatchLocked(e.newEvent(EventChargeSucceeded, c.Livemode, e.wire(c, false), now))
+	return nil
+}
+
+// payable returns the charge id if it can still be paid or failed, else
+// why not. The caller holds e.mu.
+func (e *Emulator) payable(id string) (*Charge, error) {
+	c, ok := e.charges[id]
+	switch {
+	case !ok:
+		return nil, fmt.Errorf("%w: charge %s", ErrNotFound, id)
+	case c.Paid:
+		return nil, ErrAlreadyPaid
+	case c.Reversed:
+		return nil, ErrReversed
+	case c.FailureCode != nil:
+		return nil, ErrChargeFailed
+	case e.now().Unix() > c.TimeExpire:
+		return nil, ErrExpired
+	}
+	return c, nil
+}
+
+// FailCharge makes an unpaid charge fail, as a payment the channel declined:
+// failure_code and failure_msg are set (default "channel_request_error"
+// and a message saying the payment was declined) and the charge can no
+// longer be paid. Ping++ sends no webhook for a failed payment (there is no
+// charge.failed event), so none is sent. It returns the errors of Pay.
+func (e *Emulator) FailCharge(id, code, message string) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	c, err := e.payable(id)
+	if err != nil {
+		return err
+	}
+	if code == "" {
+		code = "channel_request_error"
+	}
+	if message == "" {
+		message = "支付失败：支付渠道拒绝了这笔付款（测试模式模拟）。"
+	}
+	c.FailureCode, c.FailureMsg = ptr(code), ptr(message)
 	return nil
 }
 

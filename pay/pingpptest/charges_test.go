@@ -514,7 +514,7 @@ func TestListen(t *testing.T) {
 
 func TestEmptyObjectsAsArrays(t *testing.T) {
 	srv := newServer(t, Config{EmptyObjectsAsArrays: true})
-	c := create(t, srv, params("wx", nil))
+	c := create(t, srv, params("upacp", nil)) // no response-only extra keys
 	if err := srv.Pay(c.ID); err != nil {
 		t.Fatal(err)
 	}
@@ -597,5 +597,47 @@ func TestChargeKeyOrderMatchesEverySample(t *testing.T) {
 				t.Errorf("credential key order (-sample +emulator):\n%s", diff)
 			}
 		})
+	}
+}
+
+func TestPaidChargesShowResponseOnlyExtra(t *testing.T) {
+	srv := newServer(t, Config{})
+	for _, tt := range []struct {
+		channel string
+		keys    []string
+	}{
+		{"wx", []string{"open_id", "bank_type"}},
+		{"wx_pub", []string{"open_id", "bank_type"}},
+		{"alipay", []string{"buyer_account"}},
+		{"alipay_wap", []string{"success_url", "buyer_account"}},
+		{"upacp", nil},
+	} {
+		t.Run(tt.channel, func(t *testing.T) {
+			c := create(t, srv, params(tt.channel, map[string]any{"order_no": "x" + tt.channel[:2] + "20261201"}))
+			if err := srv.Pay(c.ID); err != nil {
+				t.Fatal(err)
+			}
+			got, _ := srv.Charge(c.ID)
+			var extra map[string]any
+			if err := json.Unmarshal(got.Extra, &extra); err != nil {
+				t.Fatal(err)
+			}
+			for _, k := range tt.keys {
+				if s, _ := extra[k].(string); s == "" {
+					t.Errorf("extra %s lacks %s", got.Extra, k)
+				}
+			}
+			if len(extra) != len(tt.keys) {
+				t.Errorf("extra %s, want exactly %v", got.Extra, tt.keys)
+			}
+		})
+	}
+	c := create(t, srv, params("wx", map[string]any{"order_no": "wxtest2026120102"}))
+	srv.Pay(c.ID)
+	got, _ := srv.Charge(c.ID)
+	var extra map[string]string
+	json.Unmarshal(got.Extra, &extra)
+	if extra["bank_type"] != "your bank type" {
+		t.Errorf("test-mode bank_type %q, want Ping++'s test value \"your bank type\"", extra["bank_type"])
 	}
 }

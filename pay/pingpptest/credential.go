@@ -1,6 +1,8 @@
 package pingpptest
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"strings"
@@ -111,4 +113,41 @@ func alipayOrderInfo(c *Charge, expire time.Time, notifyURL string) string {
 		fmt.Fprintf(&b, "%s=\"%s\"", p[0], p[1])
 	}
 	return b.String()
+}
+
+// paidExtra is the extra of c once paid: the request's keys followed by the
+// channel's response-only keys that the request did not send (API.md §3:
+// open_id and bank_type for WeChat, buyer_account for Alipay). The values
+// are plausible fakes; a test-mode WeChat bank_type is the literal "your
+// bank type" that Ping++'s own 2024 test-mode webhook sample carries.
+func paidExtra(c *Charge) json.RawMessage {
+	ch := channel.Channel(c.Channel)
+	var add ordered
+	switch {
+	case ch == channel.Wx || ch == channel.WxPubQR || ch == channel.WxLite || ch == channel.WxPub:
+		add = ordered{{"open_id", "o" + randString(base62, 27)}}
+		fallthrough
+	case ch.IsWeChat():
+		bank := "CFT"
+		if !c.Livemode {
+			bank = "your bank type"
+		}
+		add = append(add, kv{"bank_type", bank})
+	case ch.IsAlipay():
+		add = ordered{{"buyer_account", "1" + randString(digits, 2) + "****" + randString(digits, 4)}}
+	}
+	var have map[string]json.RawMessage
+	json.Unmarshal(c.Extra, &have)
+	// A copy: c.Extra may be shared with copies of the charge taken before.
+	out := bytes.Clone(bytes.TrimSuffix(bytes.TrimSpace(c.Extra), []byte("}")))
+	for _, m := range add {
+		if _, ok := have[m.k]; ok {
+			continue
+		}
+		if len(out) > 1 {
+			out = append(out, ',')
+		}
+		out = append(append(append(out, encodeJSON(m.k)...), ':'), encodeJSON(m.v)...)
+	}
+	return append(out, '}')
 }

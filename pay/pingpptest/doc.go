@@ -34,7 +34,22 @@
 // Config.RetryScale. Tests wait for deliveries with WaitDeliveries instead of
 // sleeping; with Config.ManualWebhooks they send events themselves with
 // Deliver (twice, out of order), and DeliverRaw posts forged or unsigned
-// bodies. SucceedRefund does the same for refund.succeeded.
+// bodies.
+//
+// Test-mode refunds finish by themselves as Config.RefundOutcome and
+// Config.RefundDelay say (by default they succeed at once, with a
+// refund.succeeded event); SucceedRefund, FailRefund and HoldRefund decide
+// one by hand. The emulator has its own clock (Now, Advance): moving it
+// expires charges, closes idempotency windows and finishes delayed refunds.
+//
+// The test payment page /mock.php is the page Ping++'s browser SDK
+// (pingpp-js) opens for a test-mode charge: it shows the charge in Chinese
+// and pays it, fails it or cancels, returning the browser to the charge's
+// success_url or cancel_url.
+//
+// The control API under /_emulator/ does over HTTP what the methods do, for
+// tests in any language: faults, the clock, paying or failing charges,
+// finishing refunds, redelivering events, counters (Stats) and Reset.
 //
 // Tests inject faults per route (Fail): latency, 5xx answers with JSON or
 // nginx HTML bodies, malformed or empty bodies, error bodies with missing or

@@ -5,10 +5,12 @@ import (
 	"crypto/rsa"
 	"errors"
 	"fmt"
+	"html/template"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -59,49 +61,71 @@ type Config struct {
 	// webhook key) to every answer, as Ping++ does; off by default because
 	// an RSA signature per answer triples the cost of a request.
 	SignResponses bool
-	// Now is the clock for created, time_expire, time_paid and the
-	// idempotency window. Default: time.Now.
+	// RefundOutcome is how a test-mode refund finishes by itself: it
+	// succeeds (the zero value, RefundSucceeds) with a refund.succeeded
+	// event, fails (RefundFails) as a channel refusal does, or stays
+	// pending (RefundStaysPending) until SucceedRefund, FailRefund or the
+	// control API finish it. Live-mode refunds always wait for those.
+	RefundOutcome RefundOutcome
+	// RefundDelay is how long, on the emulator's clock, a test-mode refund
+	// stays pending before it finishes by itself. 0 finishes it within its
+	// create request, whose answer then shows the outcome, as Ping++'s
+	// answer to a refund the channel refused at once does
+	// (status "failed", HTTP 200).
+	RefundDelay time.Duration
+	// Now is the clock for created, time_expire, time_paid, refund delays
+	// and the idempotency window; Advance (or the control API) moves the
+	// emulator's clock ahead of it. Default: time.Now.
 	Now func() time.Time
 	// Logger receives one line per webhook attempt. Default: discard.
 	Logger *slog.Logger
 }
 
-// Stats are the emulator's counters.
+// Stats are the emulator's counters, in the JSON of GET /_emulator/stats.
 type Stats struct {
-	// Requests counts every request the emulator received, faults included.
-	Requests int64
+	// Requests counts every request the emulator received, faults included,
+	// except those of the control API.
+	Requests int64 `json:"requests"`
 	// ChargeRequests counts the create requests that reached Ping++'s charge
 	// logic (authenticated and not answered by a fault first), whatever
 	// their outcome: how often a client asked for a charge.
-	ChargeRequests int64
+	ChargeRequests int64 `json:"create_requests"`
 	// ChargesCreated counts new charges; a repeated order_no answered with
 	// an existing charge does not count.
-	ChargesCreated int64
+	ChargesCreated int64 `json:"charges_created"`
+	// RefundsCreated counts new refunds.
+	RefundsCreated int64 `json:"refunds_created"`
 	// InFlight is the number of requests being served now.
-	InFlight int64
+	InFlight int64 `json:"in_flight"`
 	// MaxInFlight is the most requests ever served at once.
-	MaxInFlight int64
+	MaxInFlight int64 `json:"max_in_flight"`
 }
 
 // Emulator is the Ping++ emulator as an http.Handler, with all its state.
-// It serves /v1/... and /notify/... and answers anything else with Ping++'s
-// 404 envelope; mount it at the root of its own server or mux:
+// It serves /v1/..., /notify/..., the test payment page /mock.php and the
+// control API /_emulator/..., and answers anything else with Ping++'s 404
+// envelope; mount it at the root of its own server or mux:
 //
 //	mux.Handle("/v1/", emu)
 //	mux.Handle("/notify/", emu)
+//	mux.Handle("/mock.php", emu)
+//	mux.Handle("/_emulator/", emu)
 //
 // Bodies are capped at 1 MiB.
 type Emulator struct {
 	cfg        Config
-	now        func() time.Time
+	clock      func() time.Time
 	log        *slog.Logger
 	keys       map[string]bool
 	apps       map[string]bool
+	appList    []string // apps in configuration order, for messages
 	merchant   *rsa.PublicKey
 	webhookKey *rsa.PrivateKey
 	client     *http.Client
 	retryScale float64
 	mux        *http.ServeMux
+	control    *http.ServeMux
+	mockTmpl   *template.Template
 
 	// done is closed by Close; ctx is cancelled with it.
 	done           chan struct{}
@@ -114,13 +138,19 @@ type Emulator struct {
 	created        atomic.Int64
 	inFlight       atomic.Int64
 	maxInFl        atomic.Int64
+	refundsMade    atomic.Int64
+	// offset is how far Advance moved the clock, in nanoseconds.
+	offset atomic.Int64
 
 	mu         sync.Mutex
 	closed     bool
 	charges    map[string]*Charge
-	order      []string            // charge ids in creation order
-	byOrderNo  map[orderKey]string // latest charge per order_no and channel
-	refundCh   map[string]string   // refund id to charge id
+	order      []string              // charge ids in creation order
+	byOrderNo  map[orderKey]string   // latest charge per order_no and channel
+	refundCh   map[string]string     // refund id to charge id
+	plans      map[string]refundPlan // how each pending refund finishes
+	policy     RefundPolicy          // how new test-mode refunds finish
+	advanced   chan struct{}         // closed and replaced when the clock moves
 	events     map[string]*eventState
 	eventOrder []string
 	faults     []*faultState
@@ -139,7 +169,7 @@ type orderKey struct {
 func New(cfg Config) (*Emulator, error) {
 	e := &Emulator{
 		cfg:        cfg,
-		now:        cfg.Now,
+		clock:      cfg.Now,
 		log:        cfg.Logger,
 		keys:       make(map[string]bool),
 		apps:       make(map[string]bool),
@@ -149,12 +179,15 @@ func New(cfg Config) (*Emulator, error) {
 		charges:    make(map[string]*Charge),
 		byOrderNo:  make(map[orderKey]string),
 		refundCh:   make(map[string]string),
+		plans:      make(map[string]refundPlan),
+		policy:     RefundPolicy{Outcome: cfg.RefundOutcome, Delay: cfg.RefundDelay},
+		advanced:   make(chan struct{}),
 		events:     make(map[string]*eventState),
 		changed:    make(chan struct{}),
 	}
 	e.ctx, e.cancel = context.WithCancel(context.Background())
-	if e.now == nil {
-		e.now = time.Now
+	if e.clock == nil {
+		e.clock = time.Now
 	}
 	if e.log == nil {
 		e.log = slog.New(slog.DiscardHandler)
@@ -179,6 +212,7 @@ func New(cfg Config) (*Emulator, error) {
 	for _, a := range apps {
 		e.apps[a] = true
 	}
+	e.appList = apps
 	if len(cfg.MerchantPublicKeyPEM) > 0 {
 		k, err := pingxx.ParsePublicKey(cfg.MerchantPublicKeyPEM)
 		if err != nil {
@@ -195,6 +229,9 @@ func New(cfg Config) (*Emulator, error) {
 		return nil, fmt.Errorf("pingpptest: webhook private key: %w", err)
 	}
 	e.webhookKey = k
+	if e.mockTmpl, err = parseMockTemplate(); err != nil {
+		return nil, fmt.Errorf("pingpptest: test payment page: %w", err)
+	}
 	e.routes()
 	return e, nil
 }
@@ -217,8 +254,13 @@ func (e *Emulator) shutdown() {
 	})
 }
 
-// ServeHTTP serves the Ping++ API.
+// ServeHTTP serves the Ping++ API, the test payment page and, under
+// /_emulator/, the control API.
 func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.URL.Path, controlPrefix) {
+		e.control.ServeHTTP(w, r)
+		return
+	}
 	e.requests.Add(1)
 	n := e.inFlight.Add(1)
 	defer e.inFlight.Add(-1)
@@ -237,6 +279,7 @@ func (e *Emulator) Stats() Stats {
 		Requests:       e.requests.Load(),
 		ChargeRequests: e.chargeRequests.Load(),
 		ChargesCreated: e.created.Load(),
+		RefundsCreated: e.refundsMade.Load(),
 		InFlight:       e.inFlight.Load(),
 		MaxInFlight:    e.maxInFl.Load(),
 	}
@@ -314,4 +357,32 @@ var (
 	ErrExpired = errors.New("pingpptest: charge expired")
 	// ErrRefundDone means the refund has succeeded or failed already.
 	ErrRefundDone = errors.New("pingpptest: refund already finished")
+	// ErrChargeFailed means the charge was failed (Fail) and cannot be paid.
+	ErrChargeFailed = errors.New("pingpptest: charge failed")
 )
+
+// Reset forgets every charge, refund, event, delivery and fault, zeroes the
+// counters, puts the clock back to Config.Now and the refund policy back to
+// the configuration: the emulator is as new, on the same address and keys.
+// Deliveries already on their way finish; their events are gone.
+func (e *Emulator) Reset() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.charges = make(map[string]*Charge)
+	e.order = nil
+	e.byOrderNo = make(map[orderKey]string)
+	e.refundCh = make(map[string]string)
+	e.plans = make(map[string]refundPlan)
+	e.policy = RefundPolicy{Outcome: e.cfg.RefundOutcome, Delay: e.cfg.RefundDelay}
+	e.events = make(map[string]*eventState)
+	e.eventOrder = nil
+	e.faults = nil
+	e.deliveries = nil
+	e.offset.Store(0)
+	close(e.advanced) // waiting refunds see their plans gone
+	e.advanced = make(chan struct{})
+	for _, c := range []*atomic.Int64{&e.requests, &e.chargeRequests, &e.created, &e.refundsMade} {
+		c.Store(0)
+	}
+	e.maxInFl.Store(e.inFlight.Load())
+}

@@ -1,6 +1,7 @@
 package pingpptest
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -51,6 +52,75 @@ const (
 	FaultCustom
 )
 
+// faultName is the text form of a fault kind: its Go name in snake case
+// without the Fault prefix; "" for an unknown kind.
+func faultName(k FaultKind) string {
+	switch k {
+	case FaultLatency:
+		return "latency"
+	case FaultHTTP500JSON:
+		return "http_500_json"
+	case FaultHTTP500HTML:
+		return "http_500_html"
+	case FaultHTTP502JSON:
+		return "http_502_json"
+	case FaultHTTP502HTML:
+		return "http_502_html"
+	case FaultHTTP503JSON:
+		return "http_503_json"
+	case FaultHTTP503HTML:
+		return "http_503_html"
+	case FaultMalformedJSON:
+		return "malformed_json"
+	case FaultEmptyBody:
+		return "empty_body"
+	case FaultNullBody:
+		return "null_body"
+	case FaultErrorMissingFields:
+		return "error_missing_fields"
+	case FaultErrorNullFields:
+		return "error_null_fields"
+	case FaultErrorNotObject:
+		return "error_not_object"
+	case FaultReset:
+		return "reset"
+	case FaultNoAnswer:
+		return "no_answer"
+	case FaultCustom:
+		return "custom"
+	}
+	return ""
+}
+
+// String returns the kind's text form, such as "http_502_html" for
+// FaultHTTP502HTML.
+func (k FaultKind) String() string {
+	if n := faultName(k); n != "" {
+		return n
+	}
+	return "FaultKind(" + strconv.Itoa(int(k)) + ")"
+}
+
+// MarshalText returns the kind's text form, as the control API writes it.
+func (k FaultKind) MarshalText() ([]byte, error) {
+	if faultName(k) == "" {
+		return nil, fmt.Errorf("pingpptest: unknown fault kind %d", int(k))
+	}
+	return []byte(faultName(k)), nil
+}
+
+// UnmarshalText reads a kind's text form: its Go name in snake case without
+// the Fault prefix ("latency", "http_500_json", "reset", "no_answer", …).
+func (k *FaultKind) UnmarshalText(b []byte) error {
+	for c := FaultLatency; c <= FaultCustom; c++ {
+		if faultName(c) == string(b) {
+			*k = c
+			return nil
+		}
+	}
+	return fmt.Errorf("pingpptest: unknown fault kind %q", b)
+}
+
 // Fault makes requests to a route fail.
 type Fault struct {
 	// Route is the route the fault applies to; RouteAny matches every route.
@@ -87,6 +157,19 @@ func (e *Emulator) Fail(f Fault) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.faults = append(e.faults, &faultState{Fault: f, left: f.Times})
+}
+
+// Faults returns the registered faults, in the order they are tried, each
+// with Times set to the uses it has left (0: unlimited).
+func (e *Emulator) Faults() []Fault {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := make([]Fault, len(e.faults))
+	for i, f := range e.faults {
+		out[i] = f.Fault
+		out[i].Times = f.left
+	}
+	return out
 }
 
 // ClearFaults removes every fault.
@@ -147,7 +230,7 @@ func nginxPage(status int) string {
 
 func (e *Emulator) writeFault(w http.ResponseWriter, r *http.Request, f *Fault) {
 	serverError := func(status int) {
-		writeError(w, &apiError{status: status, typ: typeAPI, message: "服务器内部错误，请稍后重试。"})
+		writeError(w, &apiError{status: status, typ: typeAPI, message: "服务器内部错误，请稍后重试。"}, false)
 	}
 	html := func(status int) {
 		w.Header().Set("Content-Type", "text/html")

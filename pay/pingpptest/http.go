@@ -26,6 +26,7 @@ const (
 	RouteRetrieveRefund Route = "GET /v1/charges/{id}/refunds/{re}"
 	RouteRetrieveEvent  Route = "GET /v1/events/{id}"
 	RouteNotify         Route = "GET /notify/charges/{id}"
+	RouteMockPage       Route = "/mock.php"
 	RouteUnknown        Route = "unknown"
 )
 
@@ -36,11 +37,15 @@ const (
 	typeChannel        = "channel_error"
 )
 
-// apiError is an answer in Ping++'s error envelope.
+// apiError is an answer in Ping++'s error envelope. en, when set, is the
+// message for a request whose Accept-Language asks for English, as Ping++
+// answers in English then (API.md §1; samples/errors/E3.http); only the
+// messages a client is likely to show have one.
 type apiError struct {
 	status  int
 	typ     string
 	message string
+	en      string
 	code    string
 	param   string
 }
@@ -65,10 +70,29 @@ func invalidParam(param, message string) *apiError {
 	return &apiError{status: http.StatusBadRequest, typ: typeInvalidRequest, message: message, param: param}
 }
 
-// notFound is Ping++'s 404 for an unknown object (samples/errors/E2.http).
+// notFound is Ping++'s 404 for an unknown object (samples/errors/E2.http;
+// English as in E3.http).
 func notFound(kind, id string) *apiError {
 	return &apiError{status: http.StatusNotFound, typ: typeInvalidRequest,
-		message: "未找到 " + kind + " : " + id + "。", param: "id"}
+		message: "未找到 " + kind + " : " + id + "。", en: "No such " + kind + ": " + id, param: "id"}
+}
+
+// unknownApp is the answer to a request naming an app id the emulator does
+// not know. Ping++'s own message is only "提供了无效的 app id"; the emulator
+// adds the ids it knows and how to add one, since a wrong app id is the
+// usual first mistake against it.
+func (e *Emulator) unknownApp(param, id string) *apiError {
+	known := strings.Join(e.appList, ", ")
+	return &apiError{status: http.StatusBadRequest, typ: typeInvalidRequest, param: param,
+		message: "提供了无效的 app id: " + id + "。本模拟器（pingpptest）只认识 " + known +
+			"；用 pingpp-emulator 的 -app-id 参数或 pingpptest.Config.AppIDs 添加。",
+		en: "No such app: " + id + ". This emulator (pingpptest) knows " + known +
+			"; add an app id with pingpp-emulator's -app-id flag or pingpptest.Config.AppIDs."}
+}
+
+// english reports whether r asks for English messages.
+func english(r *http.Request) bool {
+	return strings.HasPrefix(strings.ToLower(strings.TrimSpace(r.Header.Get("Accept-Language"))), "en")
 }
 
 // handler serves one route; it returns an *apiError to answer with.
@@ -81,6 +105,7 @@ type request struct {
 }
 
 func (e *Emulator) routes() {
+	e.controlRoutes()
 	e.mux = http.NewServeMux()
 	api := map[Route]handler{
 		RouteCreateCharge:   e.createCharge,
@@ -96,6 +121,7 @@ func (e *Emulator) routes() {
 		e.mux.Handle(string(route), e.serve(route, true, h))
 	}
 	e.mux.Handle(string(RouteNotify), e.serve(RouteNotify, false, e.notify))
+	e.mux.Handle(string(RouteMockPage), e.serve(RouteMockPage, false, e.mock))
 	e.mux.Handle("/", e.serve(RouteUnknown, false, func(w http.ResponseWriter, r *http.Request, _ *request) error {
 		return &apiError{status: http.StatusNotFound, typ: typeInvalidRequest,
 			message: "请求的 URL 不存在: " + r.Method + " " + r.URL.Path}
@@ -110,7 +136,7 @@ func (e *Emulator) serve(route Route, auth bool, h handler) http.Handler {
 		run := func(w http.ResponseWriter) {
 			rec := newRecorder()
 			if err := e.handle(rec, r, req, auth, h); err != nil {
-				writeError(rec, err)
+				writeError(rec, err, english(r))
 			}
 			if e.cfg.SignResponses {
 				e.signResponse(rec)
@@ -176,7 +202,7 @@ func (e *Emulator) authenticate(r *http.Request) (livemode bool, err error) {
 	}
 	if !e.keys[key] {
 		return false, &apiError{status: http.StatusUnauthorized, typ: typeInvalidRequest,
-			message: "提供了无效的 API KEY: " + maskKey(key) + "。"}
+			message: "提供了无效的 API KEY: " + maskKey(key) + "。", en: "Invalid API key provided: " + maskKey(key)}
 	}
 	return strings.HasPrefix(key, "sk_live_"), nil
 }
@@ -236,12 +262,18 @@ func (e *Emulator) checkSignature(r *http.Request, body []byte) error {
 	return nil
 }
 
-// writeError answers with err in Ping++'s error envelope; an error that is not
-// an *apiError becomes a 500 api_error.
-func writeError(w http.ResponseWriter, err error) {
+// writeError answers with err in Ping++'s error envelope, in English when
+// asked and available; an error that is not an *apiError becomes a 500
+// api_error.
+func writeError(w http.ResponseWriter, err error, english bool) {
 	var ae *apiError
 	if !errors.As(err, &ae) {
 		ae = &apiError{status: http.StatusInternalServerError, typ: typeAPI, message: "服务器内部错误。"}
+	}
+	if english && ae.en != "" {
+		en := *ae
+		en.message = en.en
+		ae = &en
 	}
 	writeJSON(w, ae.status, ae.body())
 }

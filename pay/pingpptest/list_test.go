@@ -121,9 +121,11 @@ func TestListChargesErrors(t *testing.T) {
 	}
 }
 
+// TestRefunds drives refunds by hand (RefundStaysPending); refunds_test.go
+// tests how they finish by themselves.
 func TestRefunds(t *testing.T) {
 	rc := newReceiver(t)
-	srv := newServer(t, Config{WebhookURL: rc.URL})
+	srv := newServer(t, Config{WebhookURL: rc.URL, RefundOutcome: RefundStaysPending})
 	ctx := testCtx(t)
 	c := create(t, srv, params("wx", nil)) // amount 100
 	path := "/v1/charges/" + c.ID + "/refunds"
@@ -188,11 +190,17 @@ func TestRefunds(t *testing.T) {
 	if err := srv.SucceedRefund(r1.ID); err != nil {
 		t.Fatal(err)
 	}
-	if err := srv.SucceedRefund(r1.ID); err != ErrRefundDone {
-		t.Errorf("second SucceedRefund: %v, want ErrRefundDone", err)
+	if err := srv.SucceedRefund(r1.ID); err != nil {
+		t.Errorf("second SucceedRefund: %v, want nil (it has succeeded)", err)
+	}
+	if err := srv.FailRefund(r1.ID, "x"); err != ErrRefundDone {
+		t.Errorf("FailRefund of a succeeded refund: %v, want ErrRefundDone", err)
 	}
 	if err := srv.FailRefund(r2.ID, "交易未结算资金不足，请使用可用余额退款"); err != nil {
 		t.Fatal(err)
+	}
+	if err := srv.SucceedRefund(r2.ID); err != ErrRefundDone {
+		t.Errorf("SucceedRefund of a failed refund: %v, want ErrRefundDone", err)
 	}
 	ds, err := srv.WaitDeliveries(ctx, 2)
 	if err != nil {

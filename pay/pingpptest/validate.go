@@ -132,7 +132,7 @@ func (e *Emulator) parseCharge(body []byte, now time.Time) (*chargeParams, error
 		return nil, err
 	}
 	if !e.apps[p.app] {
-		return nil, invalidParam("app", "提供了无效的 app id: "+p.app+"。")
+		return nil, e.unknownApp("app", p.app)
 	}
 	if !f.present("amount") {
 		return nil, missing("amount")

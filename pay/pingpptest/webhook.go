@@ -10,7 +10,6 @@ import (
 	"io"
 	"net/http"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/yianpay/payorder/pay/pingxx"
@@ -32,6 +31,16 @@ const MaxDeliveries = 8
 type eventState struct {
 	Event
 	acked bool
+}
+
+// delivered is the event as a webhook carries it. Every delivered event
+// Ping++ has published shows "pending_webhooks": 0 (samples W1, W2, W4),
+// while GET /v1/events/{id} counts the deliveries not yet acknowledged, so
+// the payload says 0 and the stored event keeps the count.
+func (ev *eventState) delivered() Event {
+	out := ev.Event
+	out.PendingWebhooks = 0
+	return out
 }
 
 // Delivery is one attempt to deliver a webhook.
@@ -72,12 +81,14 @@ func (e *Emulator) newEvent(typ string, livemode bool, object []byte, now time.T
 // dispatch starts the delivery schedule of ev, unless webhooks are manual,
 // not configured, or the emulator is closing.
 func (e *Emulator) dispatch(ev *eventState) {
-	if e.cfg.WebhookURL == "" || e.cfg.ManualWebhooks {
-		return
-	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.closed {
+	e.dispatchLocked(ev)
+}
+
+// dispatchLocked is dispatch for a caller that holds e.mu.
+func (e *Emulator) dispatchLocked(ev *eventState) {
+	if e.cfg.WebhookURL == "" || e.cfg.ManualWebhooks || e.closed {
 		return
 	}
 	e.workers.Add(1)
@@ -117,7 +128,7 @@ func (e *Emulator) deliverEvent(ctx context.Context, id string, attempt int) (De
 		e.mu.Unlock()
 		return Delivery{}, fmt.Errorf("%w: event %s", ErrNotFound, id)
 	}
-	payload := encodeJSON(ev.Event)
+	payload := encodeJSON(ev.delivered())
 	typ := ev.Type
 	e.mu.Unlock()
 	sig, err := e.SignWebhook(payload)
@@ -241,9 +252,6 @@ func (e *Emulator) retrieveEvent(w http.ResponseWriter, r *http.Request, req *re
 	defer e.mu.Unlock()
 	ev, ok := e.events[id]
 	if !ok || ev.Livemode != req.livemode {
-		if strings.HasPrefix(strings.ToLower(r.Header.Get("Accept-Language")), "en") {
-			return &apiError{status: http.StatusNotFound, typ: typeInvalidRequest, message: "No such event: " + id, param: "id"}
-		}
 		return notFound("event", id)
 	}
 	writeJSON(w, http.StatusOK, encodeJSON(ev.Event))
@@ -261,8 +269,9 @@ func (e *Emulator) Event(id string) (Event, bool) {
 	return ev.Event, true
 }
 
-// EventJSON returns the event id encoded as it is delivered and retrieved
-// now, for tests that alter it and send it with DeliverRaw.
+// EventJSON returns the event id encoded as a webhook delivers it now
+// (pending_webhooks 0), for tests that alter it and send it with
+// DeliverRaw.
 func (e *Emulator) EventJSON(id string) ([]byte, bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -270,7 +279,7 @@ func (e *Emulator) EventJSON(id string) ([]byte, bool) {
 	if !ok {
 		return nil, false
 	}
-	return encodeJSON(ev.Event), true
+	return encodeJSON(ev.delivered()), true
 }
 
 // Events returns copies of every event, oldest first.
