@@ -457,7 +457,7 @@ func metadataString(m map[string]any, key string) string {
 
 // SyncOrder brings the ledger of order no up to date with Ping++: it
 // resolves an open attempt whose holder is gone, asks Ping++ for each of the
-// order's charges while it is unpaid and applies a paid one exactly as its
+// order's charges not known paid while it is unpaid, applies a paid one exactly as its
 // webhook would, and runs the fulfilment hook if it has not yet succeeded:
 // the repair for a webhook that never arrived and a process that died. It
 // returns the record as it stands afterwards.
@@ -478,6 +478,9 @@ func (s *Service) SyncOrder(ctx context.Context, no string) (*ledger.Record, err
 	}
 	if rec.Payment == nil {
 		for _, c := range rec.Charges {
+			if !c.PaidAt.IsZero() {
+				continue // reported paid already: a payment after close, kept as an anomaly
+			}
 			ch, err := s.gw.RetrieveCharge(ctx, c.ID)
 			if err != nil {
 				errs = append(errs, payorder.NewError(payorder.CodePaymentFailed, "asking Ping++ for charge "+c.ID, err))

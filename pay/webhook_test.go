@@ -544,6 +544,20 @@ func TestPaymentAfterExpiryIsAnomaly(t *testing.T) {
 	if diff := cmp.Diff(want, e.hooks.nextAnomaly(t), anomalyOpts); diff != "" {
 		t.Errorf("OnAnomaly (-want +got):\n%s", diff)
 	}
+	// The charge is known paid: reconciliation asks Ping++ about it no
+	// more, and does not report the anomaly again.
+	retrievals := e.emu.Stats().Requests
+	if err := e.svc.Reconcile(t.Context(), time.Hour); err != nil {
+		t.Fatalf("Reconcile: %v", err)
+	}
+	if n := e.emu.Stats().Requests - retrievals; n != 0 {
+		t.Errorf("a reconciliation after the anomaly sent %d requests to Ping++", n)
+	}
+	select {
+	case a := <-e.hooks.anomalies:
+		t.Errorf("OnAnomaly told again: %+v", a)
+	default:
+	}
 }
 
 func TestWebhookUnknownOrderIsKept(t *testing.T) {

@@ -124,6 +124,10 @@ type Charge struct {
 	// that had lost its attempt, answered for another extra, or first seen
 	// in a payment report. Its payment is still this order's.
 	Orphan bool
+	// PaidAt is when Ping++ reported it paid (whether that paid the order, or
+	// was a double payment or a payment after close); zero while unpaid.
+	// Reconciliation does not ask Ping++ about a charge known paid.
+	PaidAt time.Time
 	// JSON is the charge exactly as Ping++ sent it, byte for byte.
 	JSON json.RawMessage
 }
@@ -465,6 +469,12 @@ func (o PaymentOutcome) String() string {
 // the caller does, against the host's order.
 func (r *Record) ApplyPayment(p Payment, c Charge, closed bool) PaymentOutcome {
 	r.AddOrphan(c)
+	if recorded := r.Charge(c.ID); recorded.PaidAt.IsZero() {
+		recorded.PaidAt = p.PaidAt
+		if recorded.PaidAt.IsZero() {
+			recorded.PaidAt = r.Now
+		}
+	}
 	switch {
 	case r.Payment != nil && r.Payment.ChargeID == p.ChargeID:
 		return PaymentDuplicate
@@ -584,7 +594,7 @@ func (r *Record) FinishFulfilment(token int64, succeeded bool) {
 
 // DueUntil is until when reconciliation must look at the order: Forever
 // while it has an open attempt or a payment whose hook must still run; the
-// latest expiry of its charges while it is unpaid; zero when nothing can
+// latest expiry of its charges not known paid while it is unpaid; zero when nothing can
 // change without a new request. An implementation keeps it in an indexed
 // column, so that Due finds open work without reading history.
 func (r *Record) DueUntil() time.Time {
@@ -594,7 +604,7 @@ func (r *Record) DueUntil() time.Time {
 	var until time.Time
 	if r.Payment == nil {
 		for _, c := range r.Charges {
-			if c.ExpiresAt.After(until) {
+			if c.PaidAt.IsZero() && c.ExpiresAt.After(until) {
 				until = c.ExpiresAt
 			}
 		}

@@ -104,7 +104,7 @@ func sampleRecord(no string) *ledger.Record {
 			ID: "ch_" + no, AttemptID: "att_" + no, PingppOrderNo: no, Channel: channel.Alipay,
 			Amount: 9900, Currency: "cny", ExtraKey: `{"a":1}`, AppID: "app_1", Livemode: false,
 			CreatedAt: at("2026-11-29T10:00:01Z"), ExpiresAt: at("2026-11-30T10:00:01Z"),
-			JSON: json.RawMessage(chargeJSON),
+			PaidAt: at("2026-11-29T10:05:00Z"), JSON: json.RawMessage(chargeJSON),
 		}, {
 			ID: "ch_orphan_" + no, PingppOrderNo: no, Channel: channel.Alipay, Amount: 9900, Currency: "cny",
 			CreatedAt: at("2026-11-29T10:00:02Z"), ExpiresAt: at("2026-11-30T10:00:02Z"), Orphan: true,

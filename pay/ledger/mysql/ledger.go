@@ -127,7 +127,7 @@ func read(ctx context.Context, q querier, no string) (*ledger.Record, error) {
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("mysql: reading order %s: %w", no, err)
 	}
-	r, err := decodeRecord(no, record, raw)
+	r, err := ledger.UnmarshalRecord(no, record, raw)
 	if err != nil {
 		return nil, err
 	}
@@ -240,7 +240,7 @@ func save(ctx context.Context, tx *sql.Tx, r *ledger.Record, nAttempts, nCharges
 			return nil, err
 		}
 	}
-	b, err := encodeRecord(r)
+	b, err := ledger.MarshalRecord(r)
 	if err != nil {
 		return nil, err
 	}
@@ -256,7 +256,7 @@ func save(ctx context.Context, tx *sql.Tx, r *ledger.Record, nAttempts, nCharges
 	for _, c := range r.Charges {
 		raw[c.ID] = c.JSON
 	}
-	saved, err := decodeRecord(no, b, raw)
+	saved, err := ledger.UnmarshalRecord(no, b, raw)
 	if err != nil {
 		return nil, err
 	}

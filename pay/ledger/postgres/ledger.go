@@ -77,7 +77,7 @@ func scanRecord(no string, row pgx.Row) (*ledger.Record, error) {
 	if record != nil {
 		text = *record
 	}
-	r, err := decodeRecord(no, text, raw)
+	r, err := ledger.UnmarshalRecord(no, []byte(text), raw)
 	if err != nil {
 		return nil, err
 	}
@@ -168,10 +168,11 @@ func (l *Ledger) update(ctx context.Context, no string, fn func(r *ledger.Record
 	}
 	// saved is r as Read will return it (times to the microsecond, in
 	// UTC): what Update returns, and what due_until is computed from.
-	record, err := encodeRecord(r)
+	encoded, err := ledger.MarshalRecord(r)
+	record := string(encoded)
 	var saved *ledger.Record
 	if err == nil {
-		saved, err = decodeRecord(no, record, charges(r))
+		saved, err = ledger.UnmarshalRecord(no, encoded, charges(r))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("postgres: updating order %s: %w", no, err)
