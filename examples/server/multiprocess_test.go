@@ -5,14 +5,20 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
+	"github.com/yianpay/payorder/pay/ledger"
+	"github.com/yianpay/payorder/pay/ledger/mysql"
+	"github.com/yianpay/payorder/pay/ledger/mysql/mysqltest"
+	"github.com/yianpay/payorder/pay/ledger/postgres"
 	"github.com/yianpay/payorder/pay/ledger/postgres/pgtest"
 	"github.com/yianpay/payorder/pay/pingpptest"
 	"github.com/yianpay/payorder/pay/pingxx"
@@ -108,18 +114,50 @@ func (p *proc) waitFor(t *testing.T, marker string) string {
 	}
 }
 
-// cluster is one emulator and a database shared by server instances.
+// cluster is one emulator and a ledger database shared by server instances.
 type cluster struct {
 	serverBin   string
 	emulatorURL string
-	databaseURL string
+	db          database
 	client      *pingxx.Client
 }
 
-func startCluster(t *testing.T, createLatency time.Duration) (*cluster, *pgtest.DB) {
+// database is a fresh ledger database of one test, on PostgreSQL or MySQL.
+type database struct {
+	URL    string                 // DATABASE_URL of the servers
+	Count  func(table string) int // rows in a table
+	Ledger func() ledger.Ledger   // a ledger on it, for the test to read
+}
+
+// forEachDatabase runs test against PostgreSQL and against MySQL, each
+// skipped when its test server is not configured.
+func forEachDatabase(t *testing.T, test func(t *testing.T, db database)) {
+	if testing.Short() {
+		t.Skip("multi-process test")
+	}
+	t.Run("PostgreSQL", func(t *testing.T) {
+		db := pgtest.New(t)
+		pool := db.Pool(t)
+		test(t, database{
+			URL:    db.URL,
+			Count:  func(table string) int { return db.Count(t, table) },
+			Ledger: func() ledger.Ledger { return postgres.New(pool, postgres.Config{}) },
+		})
+	})
+	t.Run("MySQL", func(t *testing.T) {
+		db := mysqltest.New(t)
+		conn := db.Open(t)
+		test(t, database{
+			URL:    db.URL,
+			Count:  func(table string) int { return db.Count(t, table) },
+			Ledger: func() ledger.Ledger { return mysql.New(conn, mysql.Config{}) },
+		})
+	})
+}
+
+func startCluster(t *testing.T, db database, createLatency time.Duration) *cluster {
 	t.Helper()
 	serverBin, emulatorBin := binaries(t)
-	db := pgtest.New(t)
 	emu := startProc(t, nil, emulatorBin, "-addr", "127.0.0.1:0",
 		"-create-latency", createLatency.String(), "-webhook-public-key-out", filepath.Join(t.TempDir(), "key.pem"))
 	apiBase := emu.waitFor(t, "API base:")
@@ -127,32 +165,41 @@ func startCluster(t *testing.T, createLatency time.Duration) (*cluster, *pgtest.
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &cluster{serverBin: serverBin, emulatorURL: strings.TrimSuffix(apiBase, "/v1"), databaseURL: db.URL, client: client}, db
+	return &cluster{serverBin: serverBin, emulatorURL: strings.TrimSuffix(apiBase, "/v1"), db: db, client: client}
 }
 
 // startServer starts an instance and returns it with its endpoint's base URL.
 func (c *cluster) startServer(t *testing.T, args ...string) (*proc, string) {
 	t.Helper()
-	p := startProc(t, []string{"DATABASE_URL=" + c.databaseURL}, c.serverBin,
+	p := startProc(t, []string{"DATABASE_URL=" + c.db.URL}, c.serverBin,
 		append([]string{"-addr", "127.0.0.1:0", "-emulator-url", c.emulatorURL}, args...)...)
 	endpoint := p.waitFor(t, "payorder: PUT ")
 	return p, strings.TrimSuffix(endpoint, "/pay/pay_for_order/")
 }
 
-// chargesAtPingpp lists the charges the emulator holds for the seed order.
+// chargesAtPingpp lists the charges the emulator holds for the seed order,
+// whatever Ping++ order number they were made with.
 func (c *cluster) chargesAtPingpp(t *testing.T) []*pingxx.Charge {
 	t.Helper()
-	charges, err := c.client.FindCharges(context.Background(), seedOrderNo, time.Time{}, time.Time{})
+	list, err := c.client.ListCharges(context.Background(), pingxx.ListFilter{Limit: 100})
 	if err != nil {
 		t.Fatal(err)
+	}
+	var charges []*pingxx.Charge
+	for _, ch := range list.Data {
+		if ch.Metadata["order_no"] == seedOrderNo {
+			charges = append(charges, ch)
+		}
 	}
 	return charges
 }
 
 // TestInstancesCreateOneCharge fires concurrent PUTs for one order at three
 // instances: Ping++ makes one charge, and every answer carries it.
-func TestInstancesCreateOneCharge(t *testing.T) {
-	c, _ := startCluster(t, 300*time.Millisecond)
+func TestInstancesCreateOneCharge(t *testing.T) { forEachDatabase(t, testInstancesCreateOneCharge) }
+
+func testInstancesCreateOneCharge(t *testing.T, db database) {
+	c := startCluster(t, db, 300*time.Millisecond)
 	var bases []string
 	for range 3 {
 		_, base := c.startServer(t)
@@ -204,9 +251,11 @@ func TestInstancesCreateOneCharge(t *testing.T) {
 // attempt over once its lease lapses, repeats the identical create inside
 // Ping++'s idempotency window, and gets the charge the dead one created
 // instead of a second.
-func TestKilledInstanceLeaseExpires(t *testing.T) {
+func TestKilledInstanceLeaseExpires(t *testing.T) { forEachDatabase(t, testKilledInstanceLeaseExpires) }
+
+func testKilledInstanceLeaseExpires(t *testing.T, db database) {
 	const ttl = time.Second
-	c, db := startCluster(t, 3*time.Second)
+	c := startCluster(t, db, 3*time.Second)
 	a, baseA := c.startServer(t, "-lock-ttl", ttl.String())
 	_, baseB := c.startServer(t, "-lock-ttl", ttl.String())
 
@@ -218,7 +267,7 @@ func TestKilledInstanceLeaseExpires(t *testing.T) {
 	// (the emulator answers 3 s later), then kill A without letting it
 	// clean up.
 	eventually(t, 20*time.Second, func() bool {
-		return db.Count(t, "payorder_ledger") == 1 && len(c.chargesAtPingpp(t)) == 1
+		return db.Count("payorder_ledger") == 1 && len(c.chargesAtPingpp(t)) == 1
 	})
 	if err := a.cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
@@ -242,7 +291,7 @@ func TestKilledInstanceLeaseExpires(t *testing.T) {
 	if st := c.stats(t); st.ChargeRequests != 2 || st.ChargesCreated != 1 {
 		t.Errorf("create requests %d, charges created %d; want 2 and 1", st.ChargeRequests, st.ChargesCreated)
 	}
-	if n := db.Count(t, "payorder_charges"); n != 1 {
+	if n := db.Count("payorder_charges"); n != 1 {
 		t.Errorf("%d charges recorded, want 1", n)
 	}
 }
@@ -270,5 +319,113 @@ func putRaw(base, token string, body io.Reader) {
 	}
 	if res, err := httpClient.Do(req); err == nil {
 		res.Body.Close()
+	}
+}
+
+// TestFrozenHolderHandsOutNoSecondCharge freezes (SIGSTOP) an instance
+// that holds the order's attempt and whose create Ping++ has answered but
+// whose answer it has not read, past its lease, and moves Ping++'s clock
+// past its one-minute idempotency window. A second instance takes the
+// attempt over; its identical repeat now makes a second charge at Ping++,
+// which it records and hands out. The frozen instance, thawed, finds its
+// attempt taken: it records its own charge as the order's orphan and
+// answers with the second instance's. Both buyers hold one charge.
+func TestFrozenHolderHandsOutNoSecondCharge(t *testing.T) {
+	forEachDatabase(t, testFrozenHolder)
+}
+
+func testFrozenHolder(t *testing.T, db database) {
+	const ttl = time.Second
+	c := startCluster(t, db, 2*time.Second)
+	a, baseA := c.startServer(t, "-lock-ttl", ttl.String())
+	_, baseB := c.startServer(t, "-lock-ttl", ttl.String())
+
+	answerA := make(chan map[string]any, 1)
+	go func() {
+		req, err := newPut(baseA, seedToken, strings.NewReader("order_no="+seedOrderNo+"&channel=alipay"))
+		if err != nil {
+			answerA <- map[string]any{"error": err.Error()}
+			return
+		}
+		res, err := httpClient.Do(req)
+		if err != nil {
+			answerA <- map[string]any{"error": err.Error()}
+			return
+		}
+		defer res.Body.Close()
+		var got map[string]any
+		json.NewDecoder(res.Body).Decode(&got)
+		answerA <- got
+	}()
+	// A has written its attempt and Ping++ has made the charge; its answer
+	// comes 2 s later. Freeze A before it reads it.
+	eventually(t, 20*time.Second, func() bool {
+		return db.Count("payorder_ledger") == 1 && len(c.chargesAtPingpp(t)) == 1
+	})
+	if err := a.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	thawed := false
+	defer func() {
+		if !thawed {
+			a.cmd.Process.Signal(syscall.SIGCONT)
+		}
+	}()
+	c.advanceClock(t, 2*time.Minute)
+
+	gotB := putForm(t, baseB, seedToken, "order_no="+seedOrderNo+"&channel=alipay")
+	if gotB["status"] != 0.0 {
+		t.Fatalf("instance B answered %v", gotB)
+	}
+	if err := a.cmd.Process.Signal(syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	thawed = true
+	var gotA map[string]any
+	select {
+	case gotA = <-answerA:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the thawed instance did not answer within 30 s")
+	}
+	idA, idB := chargeID(gotA), chargeID(gotB)
+	if gotA["status"] != 0.0 || idA != idB {
+		t.Fatalf("the buyers hold two charges: A answered %v, B %v", gotA, gotB)
+	}
+	rec, err := db.Ledger().Read(context.Background(), seedOrderNo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	handedOut := 0
+	for _, ch := range rec.Charges {
+		if !ch.Orphan {
+			handedOut++
+			if ch.ID != idB {
+				t.Errorf("the ledger hands out %s, the buyers hold %s", ch.ID, idB)
+			}
+		}
+	}
+	if handedOut != 1 || len(rec.Charges) != len(c.chargesAtPingpp(t)) {
+		t.Errorf("ledger: %d charges handed out of %d recorded; Ping++ holds %d", handedOut, len(rec.Charges), len(c.chargesAtPingpp(t)))
+	}
+}
+
+// chargeID is the id of the charge in an answer of the endpoint.
+func chargeID(answer map[string]any) string {
+	ch, _ := answer["ch"].(map[string]any)
+	id, _ := ch["id"].(string)
+	return id
+}
+
+// advanceClock moves the standalone emulator's clock through its control API.
+func (c *cluster) advanceClock(t *testing.T, d time.Duration) {
+	t.Helper()
+	res, err := httpClient.Post(c.emulatorURL+"/_emulator/clock", "application/json",
+		strings.NewReader(`{"advance":"`+d.String()+`"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("advancing the emulator's clock: %s", res.Status)
 	}
 }

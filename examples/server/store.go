@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"io"
 	"strings"
@@ -9,11 +10,13 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/yianpay/payorder/pay/ledger"
+	"github.com/yianpay/payorder/pay/ledger/mysql"
 	"github.com/yianpay/payorder/pay/ledger/postgres"
 )
 
 // openLedger returns the ledger at databaseURL, migrated: PostgreSQL for
-// postgres:// URLs, or memory when databaseURL is empty.
+// postgres:// URLs, MySQL or MariaDB for mysql:// ones, memory when
+// databaseURL is empty.
 func openLedger(ctx context.Context, databaseURL string, out io.Writer) (ledger.Ledger, func(), error) {
 	switch {
 	case databaseURL == "":
@@ -30,6 +33,21 @@ func openLedger(ctx context.Context, databaseURL string, out io.Writer) (ledger.
 		}
 		fmt.Fprintln(out, "payorder: ledger in PostgreSQL (migrated)")
 		return postgres.New(pool, postgres.Config{}), pool.Close, nil
+	case strings.HasPrefix(databaseURL, "mysql://"), strings.HasPrefix(databaseURL, "mariadb://"):
+		dsn, err := mysql.DSN(databaseURL)
+		if err != nil {
+			return nil, nil, fmt.Errorf("database: %w", err)
+		}
+		db, err := sql.Open("mysql", dsn)
+		if err != nil {
+			return nil, nil, fmt.Errorf("database: %w", err)
+		}
+		if err := mysql.Migrate(ctx, db); err != nil {
+			db.Close()
+			return nil, nil, fmt.Errorf("database: %w", err)
+		}
+		fmt.Fprintln(out, "payorder: ledger in MySQL (migrated)")
+		return mysql.New(db, mysql.Config{}), func() { db.Close() }, nil
 	}
-	return nil, nil, fmt.Errorf("database: DATABASE_URL must start with postgres://")
+	return nil, nil, fmt.Errorf("database: DATABASE_URL must start with postgres:// or mysql://")
 }
