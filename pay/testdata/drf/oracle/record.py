@@ -108,6 +108,11 @@ def battery():
         ('FormUpper', 'APPLICATION/X-WWW-FORM-URLENCODED', OK_FORM), ('FormQuotedCharset', FORM + '; charset="utf-8"', OK_FORM),
         ('FormUnknownCharset', FORM + '; charset=nope', OK_FORM), ('FormLatin1', FORM + '; charset=latin-1', OK_FORM),
         ('FormOtherParam', FORM + '; foo=bar', OK_FORM), ('FormNoSlash', 'application', OK_FORM),
+        ('NonASCII', utf8('application/jsön'), OK_JSON),
+        ('NonASCIIParam', JSON + '; charset=' + utf8('ütf-8'), OK_JSON), ('QuotedSemicolon', FORM + '; x="a;b"; charset=utf-8', OK_FORM),
+        ('MultipartBoundarySpace', 'multipart/form-data; boundary="Bo UnDaRy"', multipart([field('order_no', oracle.SEED_ORDER), field('channel', 'alipay')], boundary='Bo UnDaRy')),
+        ('MultipartBoundaryLong', 'multipart/form-data; boundary=' + 'b' * 201, multipart([field('order_no', oracle.SEED_ORDER)], boundary='b' * 201)),
+        ('MultipartLeadingSpace', ' ' + MP, multipart([field('order_no', oracle.SEED_ORDER), field('channel', 'alipay')])),
         ('JSON', JSON, OK_JSON), ('JSONCharset', JSON + '; charset=utf-8', OK_JSON), ('JSONUpper', 'Application/JSON', OK_JSON),
         ('JSONTrailingSemicolon', JSON + ';', OK_JSON), ('JSONBadParam', JSON + '; charset', OK_JSON),
         ('JSONLatin1', JSON + '; charset=latin-1', OK_JSON), ('JSONUnknownCharset', JSON + '; charset=bogus', OK_JSON),
@@ -264,6 +269,7 @@ def battery():
     c.append(case('JSON/ASCIICharsetError', ctype=JSON + '; charset=ascii', body='{"x":"caf\xe9"}'))
     c.append(case('JSON/UTF8Charset4Byte', ctype=JSON, body='{"order_no":"%s","x":"%s"}' % (so, utf8('\U0001F600'))))
     c.append(case('JSON/Surrogates', ctype=JSON, body='{"x":"\\ud83d\\ude00","order_no":"%s","channel":"wx"}' % so))
+    c.append(case('JSON/TooDeep', ctype=JSON, body='{"order_no":"%s","channel":"alipay","d":' % so, repeat='[', count=5000, suffix=']' * 5000 + '}'))
     c.append(case('JSON/Deep', ctype=JSON, body='{"order_no":"%s","channel":"alipay","d":' % so, repeat='[', count=100, suffix=']' * 100 + '}'))
     return c
 
