@@ -2,13 +2,16 @@ package pay_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -281,6 +284,14 @@ func TestClientIP(t *testing.T) {
 		{"TrustedProxySpoofedLeft", "10.1.2.3:5000", http.Header{"X-Forwarded-For": {"1.1.1.1, 198.51.100.1"}}, "198.51.100.1"},
 		{"TrustedProxyRealIP", "10.1.2.3:5000", http.Header{"X-Real-Ip": {"198.51.100.2"}}, "198.51.100.2"},
 		{"TrustedProxyNoHeader", "10.1.2.3:5000", nil, "10.1.2.3"},
+		// A proxy that sets only X-Real-IP passes the client's own
+		// X-Forwarded-For through: it must not win.
+		{"RealIPOnlyProxySpoofedForwardedFor", "10.1.2.3:5000", http.Header{"X-Real-Ip": {"198.51.100.2"}, "X-Forwarded-For": {"1.1.1.1"}}, "198.51.100.2"},
+		{"RealIPAndForwardedFor", "10.1.2.3:5000", http.Header{"X-Real-Ip": {"198.51.100.2"}, "X-Forwarded-For": {"1.1.1.1, 198.51.100.2"}}, "198.51.100.2"},
+		{"ChainOfProxies", "10.1.2.3:5000", http.Header{"X-Real-Ip": {"10.0.0.5"}, "X-Forwarded-For": {"1.1.1.1, 198.51.100.3, 10.0.0.5"}}, "198.51.100.3"},
+		{"RealIPTwice", "10.1.2.3:5000", http.Header{"X-Real-Ip": {"1.1.1.1", "198.51.100.2"}}, "10.1.2.3"},
+		{"MalformedHop", "10.1.2.3:5000", http.Header{"X-Forwarded-For": {"1.1.1.1, unknown"}}, "10.1.2.3"},
+		{"SpoofedRealIPFromUntrustedPeer", "203.0.113.7:5000", http.Header{"X-Real-Ip": {"198.51.100.2"}}, "203.0.113.7"},
 		{"IPv6", "[2001:db8::1]:5000", nil, "2001:db8::1"},
 	}
 	for i, tt := range tests {
@@ -306,5 +317,78 @@ func TestClientIP(t *testing.T) {
 				t.Errorf("client_ip = %s, want %s", got, tt.want)
 			}
 		})
+	}
+}
+
+// countingStore counts reads of the orders it forwards to.
+type countingStore struct {
+	inner *order.MemStore
+	reads *atomic.Int64
+}
+
+func (s countingStore) Order(ctx context.Context, no string) (order.Order, error) {
+	s.reads.Add(1)
+	return s.inner.Order(ctx, no)
+}
+
+func (s countingStore) Charges(ctx context.Context, no string) ([]order.Charge, error) {
+	s.reads.Add(1)
+	return s.inner.Charges(ctx, no)
+}
+
+func (s countingStore) AddCharge(ctx context.Context, c order.Charge) error {
+	return s.inner.AddCharge(ctx, c)
+}
+
+// TestOrderNoCheckedBeforeTheStore: an order number that cannot be one (too
+// long, a NUL byte, not ASCII letters and digits) is answered -1 without a
+// store read, and nothing of it is logged whole.
+func TestOrderNoCheckedBeforeTheStore(t *testing.T) {
+	e := setup(t)
+	var reads atomic.Int64
+	var logs bytes.Buffer
+	svc, err := pay.New(pay.Config{Logger: slog.New(slog.NewTextHandler(&logs, nil))},
+		countingStore{e.store, &reads}, e.client)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := pay.NewHandler(svc, tokens)
+	huge := strings.Repeat("1", 1<<20)
+	for name, body := range map[string]string{
+		"OneMiB":    "order_no=" + huge + "&channel=alipay",
+		"NUL":       "order_no=" + seedOrderNo + "%00&channel=alipay",
+		"RawNUL":    "order_no=" + seedOrderNo + "\x00&channel=alipay",
+		"Length65":  "order_no=" + strings.Repeat("1", 65) + "&channel=alipay",
+		"NotASCII":  "order_no=%EF%BC%91&channel=alipay",
+		"JSONHuge":  `{"order_no":"` + huge + `","channel":"alipay"}`,
+		"Separator": "order_no=2026-11-29&channel=alipay",
+	} {
+		t.Run(name, func(t *testing.T) {
+			ct := ""
+			if strings.HasPrefix(body, "{") {
+				ct = "application/json"
+			}
+			res := put(t, h, http.MethodPut, "Token "+seedToken, ct, body)
+			if res.code != 200 || res.env.Status != -1 || res.env.Message != "请求参数错误: order_no must be 1 to 64 ASCII letters or digits" {
+				t.Fatalf("got %d %.200s", res.code, res.body)
+			}
+		})
+	}
+	if n := reads.Load(); n != 0 {
+		t.Errorf("the store was read %d times", n)
+	}
+	// A valid number with a 1 MiB channel reaches the service, which
+	// refuses the channel: the log line stays short.
+	res := put(t, h, http.MethodPut, "Token "+seedToken, "", "order_no="+seedOrderNo+"&channel="+strings.Repeat("x", 1<<20))
+	if res.env.Status != -4 {
+		t.Fatalf("got %d %.200s", res.code, res.body)
+	}
+	if logs.Len() > 16<<10 {
+		t.Errorf("%d bytes of log for %d refusals", logs.Len(), 8)
+	}
+	for _, line := range strings.Split(logs.String(), "\n") {
+		if len(line) > 2048 {
+			t.Errorf("log line of %d bytes: %.100s…", len(line), line)
+		}
 	}
 }

@@ -6,7 +6,8 @@
 //
 // Point the client's API base at http://127.0.0.1:8001/v1. Test charges are
 // paid with GET /notify/charges/{id}?livemode=false, which sends a signed
-// charge.succeeded webhook to -webhook-url.
+// charge.succeeded webhook to -webhook-url, signed with a key generated for
+// the run, whose public half it writes to -webhook-public-key-out.
 package main
 
 import (
@@ -25,6 +26,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/yianpay/payorder/examples/internal/webhookkey"
 	"github.com/yianpay/payorder/pay/pingpptest"
 )
 
@@ -42,6 +44,7 @@ type options struct {
 	addr, secretKey, appID, webhookURL, merchantKeyFile, webhookKeyOut string
 	retryScale                                                         float64
 	createLatency                                                      time.Duration
+	publishedWebhookKey                                                bool
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -57,6 +60,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.DurationVar(&o.createLatency, "create-latency", 0, "added to every POST /v1/charges after the charge is made, to play a slow Ping++")
 	fs.StringVar(&o.webhookKeyOut, "webhook-public-key-out", filepath.Join(os.TempDir(), "pingpp-emulator-webhook-public-key.pem"),
 		"file to write the webhook public key PEM to")
+	fs.BoolVar(&o.publishedWebhookKey, "published-webhook-key", false,
+		"sign webhooks with pingpptest's published key instead of one generated for this run (anyone can forge webhooks then: tests only)")
 	return o, fs.Parse(args)
 }
 
@@ -78,6 +83,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
+	if !o.publishedWebhookKey {
+		if cfg.WebhookPrivateKeyPEM, err = webhookkey.Generate(); err != nil {
+			return err
+		}
+	}
 	emu, err := pingpptest.New(cfg)
 	if err != nil {
 		return err
@@ -96,7 +106,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, IdleTimeout: time.Minute}
 	go srv.Serve(l)
 	defer srv.Close()
 	baseURL := "http://" + l.Addr().String()

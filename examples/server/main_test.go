@@ -11,15 +11,15 @@ import (
 	"time"
 )
 
-// start runs the server with env on free ports and returns its addresses,
-// the endpoint's as a base URL.
-func start(t *testing.T, env map[string]string) addrs {
+// start runs the server with env and extra flags on free ports and returns
+// its addresses, the endpoint's as a base URL.
+func start(t *testing.T, env map[string]string, args ...string) addrs {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	addrc := make(chan addrs, 1)
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-emulator-addr", "127.0.0.1:0"},
+		done <- run(ctx, append([]string{"-addr", "127.0.0.1:0", "-emulator-addr", "127.0.0.1:0"}, args...),
 			func(k string) string { return env[k] }, io.Discard, func(a addrs) { addrc <- a })
 	}()
 	t.Cleanup(func() {

@@ -113,6 +113,7 @@ type cluster struct {
 	serverBin   string
 	emulatorURL string
 	databaseURL string
+	keyFile     string // the emulator's webhook public key
 	client      *pingxx.Client
 }
 
@@ -120,21 +121,23 @@ func startCluster(t *testing.T, createLatency time.Duration) (*cluster, *pgtest.
 	t.Helper()
 	serverBin, emulatorBin := binaries(t)
 	db := pgtest.New(t)
+	keyFile := filepath.Join(t.TempDir(), "key.pem")
 	emu := startProc(t, nil, emulatorBin, "-addr", "127.0.0.1:0", "-app-id", seedAppID,
-		"-create-latency", createLatency.String(), "-webhook-public-key-out", filepath.Join(t.TempDir(), "key.pem"))
+		"-create-latency", createLatency.String(), "-webhook-public-key-out", keyFile)
 	apiBase := emu.waitFor(t, "API base:")
 	client, err := pingxx.NewClient(pingxx.Config{SecretKey: pingpptest.DefaultSecretKey, AppID: seedAppID, BaseURL: apiBase})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &cluster{serverBin: serverBin, emulatorURL: strings.TrimSuffix(apiBase, "/v1"), databaseURL: db.URL, client: client}, db
+	return &cluster{serverBin: serverBin, emulatorURL: strings.TrimSuffix(apiBase, "/v1"), databaseURL: db.URL, keyFile: keyFile, client: client}, db
 }
 
 // startServer starts an instance and returns it with its endpoint's base URL.
 func (c *cluster) startServer(t *testing.T, args ...string) (*proc, string) {
 	t.Helper()
 	p := startProc(t, []string{"DATABASE_URL=" + c.databaseURL}, c.serverBin,
-		append([]string{"-addr", "127.0.0.1:0", "-emulator-url", c.emulatorURL}, args...)...)
+		append([]string{"-addr", "127.0.0.1:0", "-emulator-url", c.emulatorURL, "-emulator-webhook-key", c.keyFile,
+			"-emulator-with-database"}, args...)...)
 	endpoint := p.waitFor(t, "payorder: PUT ")
 	return p, strings.TrimSuffix(endpoint, "/pay/pay_for_order/")
 }
