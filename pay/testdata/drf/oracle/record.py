@@ -232,6 +232,28 @@ def battery():
                   repeat='x', count=3 * 1024 * 1024, suffix='\r\n--BoUnDaRy--\r\n'))
     c.append(case('Multipart/File3MB', ctype=MP, body=mp_head + '--BoUnDaRy\r\nContent-Disposition: form-data; name="f"; filename="f"\r\n\r\n',
                   repeat='x', count=3 * 1024 * 1024, suffix='\r\n--BoUnDaRy--\r\n'))
+    fpart = '--BoUnDaRy\r\nContent-Disposition: form-data; name="f"; filename="f.txt"\r\n\r\nx\r\n'
+    c.append(case('Multipart/Files100', ctype=MP, body=mp_head, repeat=fpart, count=100, suffix='--BoUnDaRy--\r\n'))
+    c.append(case('Multipart/Files101', ctype=MP, body=mp_head, repeat=fpart, count=101, suffix='--BoUnDaRy--\r\n'))
+    c.append(case('Multipart/Base64FileBad', ctype=MP, body=mp_head + '--BoUnDaRy\r\nContent-Disposition: form-data; name="f"; filename="f"\r\n'
+                  'Content-Transfer-Encoding: base64\r\n\r\nabcde\r\n--BoUnDaRy--\r\n'))
+    c.append(case('Multipart/Base64File', ctype=MP, body=mp_head + '--BoUnDaRy\r\nContent-Disposition: form-data; name="f"; filename="f"\r\n'
+                  'Content-Transfer-Encoding: base64\r\n\r\nYWJj\r\n--BoUnDaRy--\r\n'))
+    c.append(case('Multipart/LongHeaders', ctype=MP, body='--BoUnDaRy\r\nContent-Disposition: form-data; name="order_no"\r\nX-Pad: ' + 'p' * 1100
+                  + '\r\n\r\n' + so + '\r\n' + multipart([field('channel', 'alipay')])))
+    limit_pad = 2621440 - len(so) - len('order_no') - 2 - len('alipay') - len('channel') - 2 - len('pad') - 2
+    c.append(case('Multipart/FieldDataAtLimit', ctype=MP, body=mp_head + '--BoUnDaRy\r\nContent-Disposition: form-data; name="pad"\r\n\r\n',
+                  repeat='x', count=limit_pad, suffix='\r\n--BoUnDaRy--\r\n'))
+    c.append(case('Multipart/FieldDataOverLimit', ctype=MP, body=mp_head + '--BoUnDaRy\r\nContent-Disposition: form-data; name="pad"\r\n\r\n',
+                  repeat='x', count=limit_pad + 1, suffix='\r\n--BoUnDaRy--\r\n'))
+    c.append(case('Multipart/Latin1Charset', ctype=MP + '; charset=latin-1', body=multipart([field('order_no', so), field('channel', 'alipay'), field('n', 'caf\xe9')])))
+    c.append(case('Query/Fields1000', path='/pay/pay_for_order/?' + '&'.join(['a=1'] * 1000), body=OK_FORM))
+    c.append(case('Query/Fields1001', path='/pay/pay_for_order/?' + '&'.join(['a=1'] * 1001), body=OK_FORM))
+    c.append(case('Query/FormatEscaped', path='/pay/pay_for_order/?format=%78ml', body=OK_FORM))
+    c.append(case('Accept/NonASCII', body=OK_FORM, headers=[['Accept', utf8('application/jsön')]]))
+    c.append(case('Accept/NonASCIIParam', body=OK_FORM, headers=[['Accept', 'application/json; ' + utf8('ä') + '=1']]))
+    c.append(case('Form/Latin1Escapes', ctype=FORM + '; charset=latin-1', body=OK_FORM + '&n=caf%E9'))
+    c.append(case('Form/ExtraPlain', body=OK_FORM + '&extra=x'))
     # JSON bodies.
     for name, body in [
         ('Number', '{"order_no":%s,"channel":"alipay"}' % so), ('SeedExample', '{"order_no":%s,"channel":"alipay",}' % so),
