@@ -155,10 +155,12 @@ func splitBytes(s string) []string {
 	}
 }
 
-// errNonASCIIHeader is the UnicodeDecodeError of Django's parse_header on a
-// header whose main value or parameter names are not ASCII: Django answers
-// it 500.
-var errNonASCIIHeader = errors.New("pay: non-ASCII header parameter")
+// errBadHeader is the exception Django's parse_header raises on a header
+// whose main value or parameter names are not ASCII (UnicodeDecodeError), or
+// whose RFC 2231 value is not charset'lang'value (ValueError): Django
+// answers 500 when it parses the Content-Type or Accept header, and skips a
+// multipart part's header line.
+var errBadHeader = errors.New("pay: header Django cannot parse")
 
 // headerParam is one parameter of a header value.
 type headerParam struct{ name, value string }
@@ -184,7 +186,7 @@ func parseHeader(line string) (string, headerParams, error) {
 	pieces := headerPieces(line)
 	key := strings.ToLower(pieces[0])
 	if !isASCII(key) {
-		return "", nil, errNonASCIIHeader
+		return "", nil, errBadHeader
 	}
 	var params headerParams
 	for _, p := range pieces[1:] {
@@ -194,7 +196,7 @@ func parseHeader(line string) (string, headerParams, error) {
 		}
 		name := strings.ToLower(trimFunc(p[:i], pyBytesSpace))
 		if !isASCII(name) {
-			return "", nil, errNonASCIIHeader
+			return "", nil, errBadHeader
 		}
 		encoded := false
 		if strings.HasSuffix(name, "*") {
@@ -206,7 +208,10 @@ func parseHeader(line string) (string, headerParams, error) {
 			value = strings.ReplaceAll(strings.ReplaceAll(value[1:len(value)-1], `\\`, `\`), `\"`, `"`)
 		}
 		if encoded {
-			parts := strings.SplitN(value, "'", 3)
+			parts := strings.Split(value, "'")
+			if len(parts) != 3 {
+				return "", nil, errBadHeader
+			}
 			raw, err := url.PathUnescape(strings.ReplaceAll(parts[2], "+", "%2B"))
 			if err != nil {
 				raw = parts[2]
