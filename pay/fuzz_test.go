@@ -32,6 +32,20 @@ func (stubGateway) FindCharges(context.Context, string, time.Time) ([]*pingxx.Ch
 	return nil, nil
 }
 
+// fuzzHandler is the endpoint over the seed order and a gateway without I/O.
+func fuzzHandler(f *testing.F) *pay.Handler {
+	f.Helper()
+	store, err := order.NewMemStore(order.Order{No: seedOrderNo, Buyer: seedBuyer, Amount: 9900})
+	if err != nil {
+		f.Fatal(err)
+	}
+	svc, err := pay.New(pay.Config{}, store, stubGateway{})
+	if err != nil {
+		f.Fatal(err)
+	}
+	return pay.NewHandler(svc, pay.StaticTokens{seedToken: seedBuyer})
+}
+
 // FuzzHandler feeds arbitrary bodies and content types to the endpoint: no
 // input may panic, and every answer is DRF's JSON (never a 500) or one of
 // Django's own pages.
@@ -56,15 +70,7 @@ func FuzzHandler(f *testing.F) {
 	for _, s := range seeds {
 		f.Add(s.contentType, s.body)
 	}
-	store, err := order.NewMemStore(order.Order{No: seedOrderNo, Buyer: seedBuyer, Amount: 9900})
-	if err != nil {
-		f.Fatal(err)
-	}
-	svc, err := pay.New(pay.Config{}, store, stubGateway{})
-	if err != nil {
-		f.Fatal(err)
-	}
-	h := pay.NewHandler(svc, pay.StaticTokens{seedToken: seedBuyer})
+	h := fuzzHandler(f)
 	f.Fuzz(func(t *testing.T, contentType, body string) {
 		r := httptest.NewRequest(http.MethodPut, "/pay/pay_for_order/", strings.NewReader(body))
 		r.Header.Set("Content-Type", contentType)
@@ -101,15 +107,7 @@ func FuzzHandlerHeaders(f *testing.F) {
 	} {
 		f.Add(s[0], s[1], s[2])
 	}
-	store, err := order.NewMemStore(order.Order{No: seedOrderNo, Buyer: seedBuyer, Amount: 9900})
-	if err != nil {
-		f.Fatal(err)
-	}
-	svc, err := pay.New(pay.Config{}, store, stubGateway{})
-	if err != nil {
-		f.Fatal(err)
-	}
-	h := pay.NewHandler(svc, pay.StaticTokens{seedToken: seedBuyer})
+	h := fuzzHandler(f)
 	f.Fuzz(func(t *testing.T, auth, accept, query string) {
 		r := httptest.NewRequest(http.MethodPut, "/pay/pay_for_order/", strings.NewReader("order_no="+seedOrderNo+"&channel=alipay"))
 		r.URL.RawQuery = query

@@ -460,15 +460,25 @@ func (p *pyJSON) object(i int) (any, int, error) {
 			return nil, next, err
 		}
 		obj[key.(string)] = v
-		i = p.ws(next)
-		switch {
-		case i < len(p.s) && p.s[i] == '}':
-			return obj, i + 1, nil
-		case i >= len(p.s) || p.s[i] != ',':
-			return nil, i, p.errAt("Expecting ',' delimiter", i)
+		end, next, err := p.delimiter(next, '}')
+		if end || err != nil {
+			return obj, next, err
 		}
-		i = p.ws(i + 1)
+		i = next
 	}
+}
+
+// delimiter reads what follows a member or an element at i: the closing
+// bracket (end), or a comma and the whitespace after it.
+func (p *pyJSON) delimiter(i int, closing rune) (end bool, next int, err error) {
+	i = p.ws(i)
+	switch {
+	case i < len(p.s) && p.s[i] == closing:
+		return true, i + 1, nil
+	case i >= len(p.s) || p.s[i] != ',':
+		return false, i, p.errAt("Expecting ',' delimiter", i)
+	}
+	return false, p.ws(i + 1), nil
 }
 
 // array parses the elements of an array whose '[' is just before i.
@@ -484,13 +494,10 @@ func (p *pyJSON) array(i int) (any, int, error) {
 			return nil, next, err
 		}
 		arr = append(arr, v)
-		i = p.ws(next)
-		switch {
-		case i < len(p.s) && p.s[i] == ']':
-			return arr, i + 1, nil
-		case i >= len(p.s) || p.s[i] != ',':
-			return nil, i, p.errAt("Expecting ',' delimiter", i)
+		end, next, err := p.delimiter(next, ']')
+		if end || err != nil {
+			return arr, next, err
 		}
-		i = p.ws(i + 1)
+		i = next
 	}
 }
