@@ -393,7 +393,7 @@ func (p *pyJSON) str(i int) (any, int, error) {
 		}
 		esc := p.s[i]
 		if esc != 'u' {
-			r, ok := map[rune]rune{'"': '"', '\\': '\\', '/': '/', 'b': '\b', 'f': '\f', 'n': '\n', 'r': '\r', 't': '\t'}[esc]
+			r, ok := jsonEscape(esc)
 			if !ok {
 				return nil, i, p.errAt("Invalid \\escape", i-1)
 			}
@@ -414,6 +414,25 @@ func (p *pyJSON) str(i int) (any, int, error) {
 		}
 		b.WriteRune(u) // a lone surrogate becomes U+FFFD: Go strings cannot hold it
 	}
+}
+
+// jsonEscape is the character of a one-letter escape.
+func jsonEscape(c rune) (rune, bool) {
+	switch c {
+	case '"', '\\', '/':
+		return c, true
+	case 'b':
+		return '\b', true
+	case 'f':
+		return '\f', true
+	case 'n':
+		return '\n', true
+	case 'r':
+		return '\r', true
+	case 't':
+		return '\t', true
+	}
+	return 0, false
 }
 
 func (p *pyJSON) hex4(i int) (rune, bool) {
