@@ -224,23 +224,22 @@ func parseHeader(line string) (string, headerParams, error) {
 }
 
 // headerPieces splits ";"+line as Django's _parse_header_params: at each
-// semicolon not inside double quotes, each piece stripped.
+// semicolon not inside double quotes, each piece stripped. (Django counts the
+// quotes before each semicolon again; counting as it goes keeps a header of
+// many quotes and semicolons linear.)
 func headerPieces(line string) []string {
 	s := ";" + line
 	var out []string
 	for len(s) > 0 && s[0] == ';' {
 		s = s[1:]
-		end := strings.IndexByte(s, ';')
-		for end > 0 && strings.Count(s[:end], `"`)%2 == 1 {
-			next := strings.IndexByte(s[end+1:], ';')
-			if next < 0 {
-				end = -1
+		end, quotes := len(s), 0
+		for i := 0; i < len(s); i++ {
+			if s[i] == '"' {
+				quotes++
+			} else if s[i] == ';' && (i == 0 || quotes%2 == 0) {
+				end = i
 				break
 			}
-			end += 1 + next
-		}
-		if end < 0 {
-			end = len(s)
 		}
 		out = append(out, trimFunc(s[:end], pyBytesSpace))
 		s = s[end:]
@@ -361,7 +360,11 @@ func negotiate(format string, accept string, hasAccept bool) (negotiation, error
 	if !hasAccept {
 		accept = "*/*"
 	}
-	var levels [4][]string
+	type accepted struct {
+		text string
+		mt   mediaType
+	}
+	var levels [4][]accepted
 	for _, tok := range strings.Split(accept, ",") {
 		tok = strings.TrimSpace(tok)
 		mt, err := parseMediaType(tok)
@@ -369,24 +372,23 @@ func negotiate(format string, accept string, hasAccept bool) (negotiation, error
 			return negotiation{}, err
 		}
 		p := mt.precedence()
-		levels[3-p] = append(levels[3-p], tok)
+		levels[3-p] = append(levels[3-p], accepted{tok, mt})
 	}
 	for _, level := range levels {
 		for _, r := range renderers {
 			rm, _ := parseMediaType(r.mediaType)
-			for _, tok := range level {
-				mt, _ := parseMediaType(tok)
-				if !rm.matches(mt) {
+			for _, a := range level {
+				if !rm.matches(a.mt) {
 					continue
 				}
-				if rm.precedence() > mt.precedence() {
-					accepted := r.mediaType
-					for _, p := range mt.params {
-						accepted += ";" + p.name + "=" + p.value
+				if rm.precedence() > a.mt.precedence() {
+					text := r.mediaType
+					for _, p := range a.mt.params {
+						text += ";" + p.name + "=" + p.value
 					}
-					return negotiation{accepted: accepted}, nil
+					return negotiation{accepted: text}, nil
 				}
-				return negotiation{accepted: tok}, nil
+				return negotiation{accepted: a.text}, nil
 			}
 		}
 	}

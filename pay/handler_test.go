@@ -392,3 +392,29 @@ func TestOrderNoCheckedBeforeTheStore(t *testing.T) {
 		}
 	}
 }
+
+// TestPathologicalHeadersAreLinear: header parameters full of quotes and
+// semicolons, which Django splits in quadratic time, are answered at once.
+func TestPathologicalHeadersAreLinear(t *testing.T) {
+	e := setup(t)
+	evil := strings.Repeat(`";`, 256<<10)
+	for name, h := range map[string]http.Header{
+		"ContentType": {"Content-Type": {"application/json; x=" + evil}},
+		"Accept":      {"Accept": {"application/json; x=" + evil}, "Content-Type": {"application/json"}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			r := httptest.NewRequest(http.MethodPut, "/pay/pay_for_order/", strings.NewReader(`{"order_no":"`+seedOrderNo+`","channel":"alipay"}`))
+			r.Header = h
+			r.Header.Set("Authorization", "Token "+seedToken)
+			w := httptest.NewRecorder()
+			began := time.Now()
+			e.handler.ServeHTTP(w, r)
+			if d := time.Since(began); d > 10*time.Second {
+				t.Errorf("answered after %v", d)
+			}
+			if w.Code != http.StatusOK && w.Code != http.StatusNotAcceptable {
+				t.Errorf("got %d %.200s", w.Code, w.Body)
+			}
+		})
+	}
+}
