@@ -41,9 +41,10 @@ func safetyFlags(fs *flag.FlagSet) *safety {
 	return s
 }
 
-// checkEmulatorMode refuses emulator mode on a database or beyond loopback
-// unless the flags allow it.
-func (s *safety) checkEmulatorMode(getenv func(string) string, l net.Listener) error {
+// checkEmulatorMode refuses emulator mode on a database, or with the
+// endpoint or the embedded emulator (emulatorAddr, "" for an external one)
+// beyond loopback, unless the flags allow it.
+func (s *safety) checkEmulatorMode(getenv func(string) string, l net.Listener, emulatorAddr string) error {
 	if getenv("PINGPP_SECRET_KEY") != "" {
 		return nil
 	}
@@ -55,7 +56,25 @@ func (s *safety) checkEmulatorMode(getenv func(string) string, l net.Listener) e
 		return fmt.Errorf("emulator mode (no PINGPP_SECRET_KEY) listening on %s, beyond loopback: "+
 			"anyone could pay for free; listen on 127.0.0.1, or pass -emulator-public", l.Addr())
 	}
+	if emulatorAddr != "" && !loopbackAddr(emulatorAddr) && !s.emulatorPublic {
+		return fmt.Errorf("embedded emulator on %s, beyond loopback: anyone could pay for free; "+
+			"give -emulator-addr a 127.0.0.1 address, or pass -emulator-public", emulatorAddr)
+	}
 	return nil
+}
+
+// loopbackAddr reports whether a listen address (host:port) is on loopback
+// only: localhost or a loopback IP, not an empty host (all interfaces).
+func loopbackAddr(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // externalEmulatorKey is the webhook key of the standalone emulator: the one

@@ -52,12 +52,13 @@ func TestEmulatorModeRefuses(t *testing.T) {
 	}{
 		{"Database", map[string]string{"DATABASE_URL": "postgres://127.0.0.1:1/none"}, []string{"-addr", "127.0.0.1:0"}, "-emulator-with-database"},
 		{"AllInterfaces", nil, []string{"-addr", "0.0.0.0:0"}, "-emulator-public"},
+		{"EmulatorOnAllInterfaces", nil, []string{"-addr", "127.0.0.1:0", "-emulator-addr", ":0"}, "-emulator-public"},
 		{"ExternalWithoutKey", nil, []string{"-addr", "127.0.0.1:0", "-emulator-url", "http://127.0.0.1:1"}, "-emulator-webhook-key"},
 		{"ExternalPublishedKey", nil, []string{"-addr", "127.0.0.1:0", "-emulator-url", "http://127.0.0.1:1", "-emulator-webhook-key", published}, "published"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := runErr(t, tt.env, append(tt.args, "-emulator-addr", "127.0.0.1:0")...)
+			err := runErr(t, tt.env, append([]string{"-emulator-addr", "127.0.0.1:0"}, tt.args...)...)
 			if !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("run: %v, want a refusal naming %q", err, tt.want)
 			}

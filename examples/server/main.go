@@ -74,7 +74,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 		return err
 	}
 	defer l.Close()
-	if err := safe.checkEmulatorMode(getenv, l); err != nil {
+	embedded := *emulatorAddr
+	if *emulatorURL != "" {
+		embedded = ""
+	}
+	if err := safe.checkEmulatorMode(getenv, l, embedded); err != nil {
 		return err
 	}
 	webhookURL := "http://" + l.Addr().String() + "/pay/webhook/"
