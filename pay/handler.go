@@ -22,6 +22,9 @@ const DefaultPath = "/pay/pay_for_order/"
 //
 //	mux.Handle("/pay/pay_for_order/", pay.NewHandler(svc, tokens))
 //
+// Mount it without a method in the pattern: the handler itself answers other
+// methods (405, OPTIONS) as DRF does.
+//
 // Everything DRF and Django decide is answered as DRF 3.14 on Django 3.2
 // answers it (pay/testdata/drf holds the answers of a real DRF app it is
 // tested against): content negotiation (406, ?format=, indent), "Authorization:

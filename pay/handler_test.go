@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"mime/multipart"
 	"net/http"
@@ -416,5 +417,20 @@ func TestPathologicalHeadersAreLinear(t *testing.T) {
 				t.Errorf("got %d %.200s", w.Code, w.Body)
 			}
 		})
+	}
+}
+
+// TestChunkedEmptyBody: a chunked body of nothing is no data, like
+// Content-Length: 0, not a JSON parse error.
+func TestChunkedEmptyBody(t *testing.T) {
+	e := setup(t)
+	r := httptest.NewRequest(http.MethodPut, "/pay/pay_for_order/", io.NopCloser(strings.NewReader("")))
+	r.ContentLength = -1
+	r.Header.Set("Content-Type", "application/json")
+	r.Header.Set("Authorization", "Token "+seedToken)
+	w := httptest.NewRecorder()
+	e.handler.ServeHTTP(w, r)
+	if w.Code != 200 || !strings.Contains(w.Body.String(), "order_no is required") {
+		t.Errorf("got %d %s", w.Code, w.Body)
 	}
 }

@@ -120,6 +120,9 @@ func readData(w http.ResponseWriter, r *http.Request, lang Language) (requestDat
 		}
 		return requestData{}, &bodyError{status: http.StatusBadRequest, page: pageBadRequest, detail: "unreadable: " + err.Error()}
 	}
+	if len(body) == 0 {
+		return requestData{object: true}, nil // a chunked body of nothing: no data, as Content-Length: 0
+	}
 	_, params, _ := parseHeader(ct)
 	charset, _ := params.get("charset")
 	enc := lookupCodec(charset)
