@@ -157,13 +157,13 @@ func jsonData(body []byte, enc codec) (requestData, error) {
 }
 
 // formData is a QueryDict (form or multipart) as .get reads it, with the
-// extra[key] fields gathered.
+// text extra[key] fields gathered.
 func formData(values map[string][]any) requestData {
 	d := requestData{object: true, values: make(map[string]any, len(values))}
 	for k, vs := range values {
 		last := vs[len(vs)-1]
 		d.values[k] = last
-		if key, ok := strings.CutPrefix(k, "extra["); ok && strings.HasSuffix(key, "]") {
+		if key, ok := strings.CutPrefix(k, "extra["); ok && strings.HasSuffix(key, "]") && isText(last) {
 			if d.extra == nil {
 				d.extra = make(map[string]any)
 			}
@@ -171,6 +171,12 @@ func formData(values map[string][]any) requestData {
 		}
 	}
 	return d
+}
+
+// isText reports whether a form value is text rather than a file.
+func isText(v any) bool {
+	_, ok := v.(string)
+	return ok
 }
 
 // queryDict parses a form body as Django's QueryDict: decoded in the
