@@ -94,19 +94,18 @@ func readData(w http.ResponseWriter, r *http.Request, lang Language) (requestDat
 	if err != nil {
 		return requestData{}, errUnhandled
 	}
-	parser := -1
+	parser, found := parseJSON, false
 	for _, p := range drfParsers {
-		pm, _ := parseMediaType(p.mediaType)
-		if pm.matches(mt) {
-			parser = int(p.parser)
+		if pm, _ := parseMediaType(p.mediaType); pm.matches(mt) {
+			parser, found = p.parser, true
 			break
 		}
 	}
-	if parser < 0 {
+	if !found {
 		return requestData{}, &bodyError{status: http.StatusUnsupportedMediaType, detail: lang.text(msgUnsupportedMedia, latin1([]byte(ct)))}
 	}
 	limit := int64(dataUploadMaxMemorySize)
-	if bodyParser(parser) == parseMultipart {
+	if parser == parseMultipart {
 		limit = maxMultipartBody
 	}
 	if r.ContentLength > limit {
@@ -126,7 +125,7 @@ func readData(w http.ResponseWriter, r *http.Request, lang Language) (requestDat
 	_, params, _ := parseHeader(ct)
 	charset, _ := params.get("charset")
 	enc := lookupCodec(charset)
-	switch bodyParser(parser) {
+	switch parser {
 	case parseJSON:
 		return jsonData(body, enc)
 	case parseForm:
