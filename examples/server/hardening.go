@@ -42,9 +42,9 @@ func safetyFlags(fs *flag.FlagSet) *safety {
 }
 
 // checkEmulatorMode refuses emulator mode on a database, or with the
-// endpoint or the embedded emulator (emulatorAddr, "" for an external one)
-// beyond loopback, unless the flags allow it.
-func (s *safety) checkEmulatorMode(getenv func(string) string, l net.Listener, emulatorAddr string) error {
+// endpoint or the embedded emulator (at emulatorAddr, unless an external one
+// at emulatorURL is used) beyond loopback, unless the flags allow it.
+func (s *safety) checkEmulatorMode(getenv func(string) string, l net.Listener, emulatorAddr, emulatorURL string) error {
 	if getenv("PINGPP_SECRET_KEY") != "" {
 		return nil
 	}
@@ -56,7 +56,7 @@ func (s *safety) checkEmulatorMode(getenv func(string) string, l net.Listener, e
 		return fmt.Errorf("emulator mode (no PINGPP_SECRET_KEY) listening on %s, beyond loopback: "+
 			"anyone could pay for free; listen on 127.0.0.1, or pass -emulator-public", l.Addr())
 	}
-	if emulatorAddr != "" && !loopbackAddr(emulatorAddr) && !s.emulatorPublic {
+	if emulatorURL == "" && !loopbackAddr(emulatorAddr) && !s.emulatorPublic {
 		return fmt.Errorf("embedded emulator on %s, beyond loopback: anyone could pay for free; "+
 			"give -emulator-addr a 127.0.0.1 address, or pass -emulator-public", emulatorAddr)
 	}

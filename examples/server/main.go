@@ -74,11 +74,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 		return err
 	}
 	defer l.Close()
-	embedded := *emulatorAddr
-	if *emulatorURL != "" {
-		embedded = ""
-	}
-	if err := safe.checkEmulatorMode(getenv, l, embedded); err != nil {
+	if err := safe.checkEmulatorMode(getenv, l, *emulatorAddr, *emulatorURL); err != nil {
 		return err
 	}
 	webhookURL := "http://" + l.Addr().String() + "/pay/webhook/"
