@@ -59,8 +59,23 @@ func (stubGateway) FindCharges(context.Context, string, time.Time, time.Time) ([
 	return nil, nil
 }
 
+// fuzzHandler is the endpoint over the seed order and a gateway without I/O.
+func fuzzHandler(f *testing.F) *pay.Handler {
+	f.Helper()
+	store, err := order.NewMemStore(order.Order{No: seedOrderNo, Buyer: seedBuyer, Amount: 9900})
+	if err != nil {
+		f.Fatal(err)
+	}
+	svc, err := pay.New(pay.Config{AppID: pingpptest.DefaultAppID}, store, &ledger.Memory{}, stubGateway{})
+	if err != nil {
+		f.Fatal(err)
+	}
+	return pay.NewHandler(svc, pay.StaticTokens{seedToken: seedBuyer})
+}
+
 // FuzzHandler feeds arbitrary bodies and content types to the endpoint: no
-// input may panic or be answered 500.
+// input may panic, and every answer is DRF's JSON (never a 500) or one of
+// Django's own pages.
 func FuzzHandler(f *testing.F) {
 	seeds := []struct{ contentType, body string }{
 		{"application/x-www-form-urlencoded", "order_no=" + seedOrderNo + "&channel=alipay"},
@@ -74,31 +89,68 @@ func FuzzHandler(f *testing.F) {
 		{"multipart/form-data; boundary=x", "--x\r\nContent-Disposition: form-data; name=\"order_no\"\r\n\r\n1\r\n--x--\r\n"},
 		{"multipart/form-data", "--x\r\n"},
 		{"text/plain", "hello"},
+		{"multipart/form-data; boundary=x", "--x\r\nContent-Disposition: form-data; name*=a'b\r\n\r\n1\r\n--x--\r\n"},
+		{"application/json", `{"a":[[[[{"b":"\u00e9\ud83d\ude00"}]]]],"order_no":-0}`},
+		{"multipart/form-data; boundary=x", "--x\r\nContent-Disposition: form-data; name=\"f\"; filename=\"a\"\r\nContent-Transfer-Encoding: base64\r\n\r\nYQ=\r\n--x--"},
 		{"", ""},
 	}
 	for _, s := range seeds {
 		f.Add(s.contentType, s.body)
 	}
-	store, err := order.NewMemStore(order.Order{No: seedOrderNo, Buyer: seedBuyer, Amount: 9900})
-	if err != nil {
-		f.Fatal(err)
-	}
-	svc, err := pay.New(pay.Config{AppID: pingpptest.DefaultAppID}, store, &ledger.Memory{}, stubGateway{})
-	if err != nil {
-		f.Fatal(err)
-	}
-	h := pay.NewHandler(svc, pay.StaticTokens{seedToken: seedBuyer})
+	h := fuzzHandler(f)
 	f.Fuzz(func(t *testing.T, contentType, body string) {
 		r := httptest.NewRequest(http.MethodPut, "/pay/pay_for_order/", strings.NewReader(body))
 		r.Header.Set("Content-Type", contentType)
 		r.Header.Set("Authorization", "Token "+seedToken)
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, r)
+		if w.Header().Get("Content-Type") == "text/html" {
+			// One of Django's own pages: 400 for its limits, 500 where
+			// Django itself fails (a non-ASCII Content-Type, JSON nested
+			// past CPython's recursion limit).
+			page := w.Body.String()
+			if !strings.Contains(page, "<title>Bad Request (400)</title>") && !strings.Contains(page, "<title>Server Error (500)</title>") {
+				t.Fatalf("%q %q answered the page %d %q", contentType, body, w.Code, page)
+			}
+			return
+		}
 		if w.Code >= 500 {
 			t.Fatalf("%q %q answered %d %s", contentType, body, w.Code, w.Body)
 		}
 		if !json.Valid(w.Body.Bytes()) {
 			t.Fatalf("%q %q answered non-JSON %q", contentType, body, w.Body)
+		}
+	})
+}
+
+// FuzzHandlerHeaders feeds arbitrary Authorization, Accept and query strings:
+// no input may panic, and every answer is DRF's JSON or one of Django's pages.
+func FuzzHandlerHeaders(f *testing.F) {
+	for _, s := range [][3]string{
+		{"Token " + seedToken, "*/*", "format=json"},
+		{"token\xa0" + seedToken, "application/json; indent=4", ""},
+		{"Token a b", "application/xml,*/*;q=0.1", "format=xml&format="},
+		{"Basic eDp5", "text/*;indent=x", "%zz=%"},
+	} {
+		f.Add(s[0], s[1], s[2])
+	}
+	h := fuzzHandler(f)
+	f.Fuzz(func(t *testing.T, auth, accept, query string) {
+		r := httptest.NewRequest(http.MethodPut, "/pay/pay_for_order/", strings.NewReader("order_no="+seedOrderNo+"&channel=alipay"))
+		r.URL.RawQuery = query
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		r.Header["Authorization"] = []string{auth}
+		r.Header["Accept"] = []string{accept}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Header().Get("Content-Type") == "text/html" {
+			if w.Code != 400 && w.Code != 500 {
+				t.Fatalf("%q %q %q answered the page %d", auth, accept, query, w.Code)
+			}
+			return
+		}
+		if w.Code >= 500 || !json.Valid(w.Body.Bytes()) {
+			t.Fatalf("%q %q %q answered %d %q", auth, accept, query, w.Code, w.Body)
 		}
 	})
 }

@@ -2,14 +2,19 @@ package pay_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"log/slog"
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -154,7 +159,7 @@ func TestHTTPBehaviour(t *testing.T) {
 	auth := "Token " + seedToken
 	t.Run("MethodNotAllowed", func(t *testing.T) {
 		res := put(t, e.handler, http.MethodGet, auth, "", "")
-		if res.code != 405 || res.header.Get("Allow") != "PUT" || res.env.Detail != `Method "GET" not allowed.` {
+		if res.code != 405 || res.header.Get("Allow") != "PUT, OPTIONS" || res.env.Detail != `Method "GET" not allowed.` {
 			t.Fatalf("got %d %v %s", res.code, res.header, res.body)
 		}
 	})
@@ -166,14 +171,25 @@ func TestHTTPBehaviour(t *testing.T) {
 	})
 	t.Run("OrderNoObject", func(t *testing.T) {
 		res := put(t, e.handler, http.MethodPut, auth, "application/json", `{"order_no":{},"channel":"alipay"}`)
-		if res.code != 400 {
+		if res.code != 200 || res.env.Status != -1 || res.env.Message != "请求参数错误: order_no must be a string or a whole number" {
 			t.Fatalf("got %d %s", res.code, res.body)
 		}
 	})
+	t.Run("TwoMegabytes", func(t *testing.T) {
+		// Over the old 1 MiB cap, under Django's 2.5 MB: DRF takes it.
+		res := put(t, e.handler, http.MethodPut, auth, "", "order_no="+seedOrderNo+"&channel=alipay&pad="+strings.Repeat("x", 2<<20))
+		if res.code != 200 || res.env.Status != 0 {
+			t.Fatalf("got %d %.200s", res.code, res.body)
+		}
+	})
 	t.Run("TooLarge", func(t *testing.T) {
-		res := put(t, e.handler, http.MethodPut, auth, "", "order_no="+seedOrderNo+"&channel=alipay&pad="+strings.Repeat("x", 1<<20))
-		if res.code != 413 {
-			t.Fatalf("got %d %s", res.code, res.body)
+		r := httptest.NewRequest(http.MethodPut, "/pay/pay_for_order/", strings.NewReader("order_no="+seedOrderNo+"&pad="+strings.Repeat("x", 3<<20)))
+		r.Header.Set("Authorization", auth)
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		w := httptest.NewRecorder()
+		e.handler.ServeHTTP(w, r)
+		if w.Code != 400 || !strings.Contains(w.Body.String(), "<title>Bad Request (400)</title>") {
+			t.Fatalf("got %d %.200s", w.Code, w.Body)
 		}
 	})
 	t.Run("UnsupportedMediaType", func(t *testing.T) {
@@ -270,6 +286,14 @@ func TestClientIP(t *testing.T) {
 		{"TrustedProxySpoofedLeft", "10.1.2.3:5000", http.Header{"X-Forwarded-For": {"1.1.1.1, 198.51.100.1"}}, "198.51.100.1"},
 		{"TrustedProxyRealIP", "10.1.2.3:5000", http.Header{"X-Real-Ip": {"198.51.100.2"}}, "198.51.100.2"},
 		{"TrustedProxyNoHeader", "10.1.2.3:5000", nil, "10.1.2.3"},
+		// A proxy that sets only X-Real-IP passes the client's own
+		// X-Forwarded-For through: it must not win.
+		{"RealIPOnlyProxySpoofedForwardedFor", "10.1.2.3:5000", http.Header{"X-Real-Ip": {"198.51.100.2"}, "X-Forwarded-For": {"1.1.1.1"}}, "198.51.100.2"},
+		{"RealIPAndForwardedFor", "10.1.2.3:5000", http.Header{"X-Real-Ip": {"198.51.100.2"}, "X-Forwarded-For": {"1.1.1.1, 198.51.100.2"}}, "198.51.100.2"},
+		{"ChainOfProxies", "10.1.2.3:5000", http.Header{"X-Real-Ip": {"10.0.0.5"}, "X-Forwarded-For": {"1.1.1.1, 198.51.100.3, 10.0.0.5"}}, "198.51.100.3"},
+		{"RealIPTwice", "10.1.2.3:5000", http.Header{"X-Real-Ip": {"1.1.1.1", "198.51.100.2"}}, "10.1.2.3"},
+		{"MalformedHop", "10.1.2.3:5000", http.Header{"X-Forwarded-For": {"1.1.1.1, unknown"}}, "10.1.2.3"},
+		{"SpoofedRealIPFromUntrustedPeer", "203.0.113.7:5000", http.Header{"X-Real-Ip": {"198.51.100.2"}}, "203.0.113.7"},
 		{"IPv6", "[2001:db8::1]:5000", nil, "2001:db8::1"},
 	}
 	for i, tt := range tests {
@@ -313,4 +337,109 @@ func chargesOfOrder(t testing.TB, c *pingxx.Client, no string) int {
 		}
 	}
 	return n
+}
+
+// countingStore counts reads of the orders it forwards to.
+type countingStore struct {
+	inner *order.MemStore
+	reads *atomic.Int64
+}
+
+func (s countingStore) Order(ctx context.Context, no string) (order.Order, error) {
+	s.reads.Add(1)
+	return s.inner.Order(ctx, no)
+}
+
+// TestOrderNoCheckedBeforeTheStore: an order number that cannot be one (too
+// long, a NUL byte, not ASCII letters and digits) is answered -1 without a
+// store read, and nothing of it is logged whole.
+func TestOrderNoCheckedBeforeTheStore(t *testing.T) {
+	e := setup(t)
+	var reads atomic.Int64
+	var logs bytes.Buffer
+	svc, err := pay.New(pay.Config{AppID: pingpptest.DefaultAppID, Logger: slog.New(slog.NewTextHandler(&logs, nil))},
+		countingStore{e.store, &reads}, e.ledger, e.client)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := pay.NewHandler(svc, tokens)
+	huge := strings.Repeat("1", 1<<20)
+	for name, body := range map[string]string{
+		"OneMiB":    "order_no=" + huge + "&channel=alipay",
+		"NUL":       "order_no=" + seedOrderNo + "%00&channel=alipay",
+		"RawNUL":    "order_no=" + seedOrderNo + "\x00&channel=alipay",
+		"Length65":  "order_no=" + strings.Repeat("1", 65) + "&channel=alipay",
+		"NotASCII":  "order_no=%EF%BC%91&channel=alipay",
+		"JSONHuge":  `{"order_no":"` + huge + `","channel":"alipay"}`,
+		"Separator": "order_no=2026-11-29&channel=alipay",
+	} {
+		t.Run(name, func(t *testing.T) {
+			ct := ""
+			if strings.HasPrefix(body, "{") {
+				ct = "application/json"
+			}
+			res := put(t, h, http.MethodPut, "Token "+seedToken, ct, body)
+			if res.code != 200 || res.env.Status != -1 || res.env.Message != "请求参数错误: order_no must be 1 to 64 ASCII letters or digits" {
+				t.Fatalf("got %d %.200s", res.code, res.body)
+			}
+		})
+	}
+	if n := reads.Load(); n != 0 {
+		t.Errorf("the store was read %d times", n)
+	}
+	// A valid number with a 1 MiB channel reaches the service, which
+	// refuses the channel: the log line stays short.
+	res := put(t, h, http.MethodPut, "Token "+seedToken, "", "order_no="+seedOrderNo+"&channel="+strings.Repeat("x", 1<<20))
+	if res.env.Status != -4 {
+		t.Fatalf("got %d %.200s", res.code, res.body)
+	}
+	if logs.Len() > 16<<10 {
+		t.Errorf("%d bytes of log for %d refusals", logs.Len(), 8)
+	}
+	for _, line := range strings.Split(logs.String(), "\n") {
+		if len(line) > 2048 {
+			t.Errorf("log line of %d bytes: %.100s…", len(line), line)
+		}
+	}
+}
+
+// TestPathologicalHeadersAreLinear: header parameters full of quotes and
+// semicolons, which Django splits in quadratic time, are answered at once.
+func TestPathologicalHeadersAreLinear(t *testing.T) {
+	e := setup(t)
+	evil := strings.Repeat(`";`, 256<<10)
+	for name, h := range map[string]http.Header{
+		"ContentType": {"Content-Type": {"application/json; x=" + evil}},
+		"Accept":      {"Accept": {"application/json; x=" + evil}, "Content-Type": {"application/json"}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			r := httptest.NewRequest(http.MethodPut, "/pay/pay_for_order/", strings.NewReader(`{"order_no":"`+seedOrderNo+`","channel":"alipay"}`))
+			r.Header = h
+			r.Header.Set("Authorization", "Token "+seedToken)
+			w := httptest.NewRecorder()
+			began := time.Now()
+			e.handler.ServeHTTP(w, r)
+			if d := time.Since(began); d > 10*time.Second {
+				t.Errorf("answered after %v", d)
+			}
+			if w.Code != http.StatusOK && w.Code != http.StatusNotAcceptable {
+				t.Errorf("got %d %.200s", w.Code, w.Body)
+			}
+		})
+	}
+}
+
+// TestChunkedEmptyBody: a chunked body of nothing is no data, like
+// Content-Length: 0, not a JSON parse error.
+func TestChunkedEmptyBody(t *testing.T) {
+	e := setup(t)
+	r := httptest.NewRequest(http.MethodPut, "/pay/pay_for_order/", io.NopCloser(strings.NewReader("")))
+	r.ContentLength = -1
+	r.Header.Set("Content-Type", "application/json")
+	r.Header.Set("Authorization", "Token "+seedToken)
+	w := httptest.NewRecorder()
+	e.handler.ServeHTTP(w, r)
+	if w.Code != 200 || !strings.Contains(w.Body.String(), "order_no is required") {
+		t.Errorf("got %d %s", w.Code, w.Body)
+	}
 }

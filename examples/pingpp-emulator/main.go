@@ -7,8 +7,10 @@
 // Point the client's API base at http://127.0.0.1:8001/v1. Test charges are
 // paid with GET /notify/charges/{id}?livemode=false, on the test payment page
 // GET /mock.php?ch_id={id}, or by the control API (POST
-// /_emulator/charges/{id}/pay), each of which sends a signed charge.succeeded
-// webhook to -webhook-url. Test refunds finish by themselves as
+// /_emulator/charges/{id}/pay), each of which sends a charge.succeeded
+// webhook to -webhook-url, signed with a key generated for the run (or
+// -webhook-private-key) whose public half it writes to
+// -webhook-public-key-out. Test refunds finish by themselves as
 // -refund-outcome and -refund-delay say. The control API under /_emulator/
 // (faults, clock, payments, refunds, redeliveries, stats, reset) is
 // described in the README's emulator section.
@@ -29,6 +31,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/yianpay/payorder/examples/internal/webhookkey"
 	"github.com/yianpay/payorder/pay/pingpptest"
 )
 
@@ -47,7 +50,7 @@ type options struct {
 	webhookKeyFile, webhookKeyOut                       string
 	retryScale                                          float64
 	createLatency, refundDelay                          time.Duration
-	signResponses, manualWebhooks                       bool
+	signResponses, manualWebhooks, publishedWebhookKey  bool
 	refundOutcome                                       pingpptest.RefundOutcome
 }
 
@@ -62,13 +65,15 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.merchantKeyFile, "merchant-public-key", "", "PEM file of the merchant's public key; when set, requests must be signed")
 	fs.Float64Var(&o.retryScale, "retry-scale", 1, "factor applied to Ping++'s webhook retry intervals (2m,10m,10m,1h,2h,6h,15h)")
 	fs.DurationVar(&o.createLatency, "create-latency", 0, "added to every POST /v1/charges after the charge is made, to play a slow Ping++")
-	fs.StringVar(&o.webhookKeyFile, "webhook-private-key", "", "PEM file of the RSA key that signs webhooks and, with -sign-responses, API responses (Ping++'s own key; default: pingpptest's published test key)")
+	fs.StringVar(&o.webhookKeyFile, "webhook-private-key", "", "PEM file of the RSA key that signs webhooks and, with -sign-responses, API responses (default: a key generated for this run; -published-webhook-key for pingpptest's published one)")
 	fs.StringVar(&o.webhookKeyOut, "webhook-public-key-out", filepath.Join(os.TempDir(), "pingpp-emulator-webhook-public-key.pem"),
 		"file to write the public half of the webhook key to (the \"Ping++ 公钥\" clients verify webhooks and responses with)")
 	fs.BoolVar(&o.signResponses, "sign-responses", false, "sign every API response with X-Pingplusplus-Signature, as Ping++ does (what the Java SDK checks when it has Ping++'s public key)")
 	fs.TextVar(&o.refundOutcome, "refund-outcome", pingpptest.RefundSucceeds, "how test-mode refunds finish by themselves: succeed (refund.succeeded webhook), fail (status failed, no webhook) or hold (stay pending)")
 	fs.DurationVar(&o.refundDelay, "refund-delay", 0, "how long a test-mode refund stays pending before -refund-outcome (0: within the create request)")
 	fs.BoolVar(&o.manualWebhooks, "manual-webhooks", false, "store events without sending them; send them with POST /_emulator/events/{id}/deliver")
+	fs.BoolVar(&o.publishedWebhookKey, "published-webhook-key", false,
+		"sign webhooks with pingpptest's published key instead of one generated for this run (anyone can forge webhooks then: tests only)")
 	return o, fs.Parse(args)
 }
 
@@ -94,8 +99,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	if o.webhookKeyFile != "" {
+	switch {
+	case o.webhookKeyFile != "":
 		if cfg.WebhookPrivateKeyPEM, err = os.ReadFile(o.webhookKeyFile); err != nil {
+			return err
+		}
+	case !o.publishedWebhookKey:
+		if cfg.WebhookPrivateKeyPEM, err = webhookkey.Generate(); err != nil {
 			return err
 		}
 	}
@@ -111,7 +121,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: emu, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: emu, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, IdleTimeout: time.Minute}
 	go srv.Serve(l)
 	defer srv.Close()
 	baseURL := "http://" + l.Addr().String()

@@ -9,7 +9,11 @@
 //
 // With PINGPP_APP_ID, PINGPP_SECRET_KEY, PINGPP_PRIVATE_KEY_FILE and
 // PINGPP_PUBLIC_KEY_FILE set (and optionally PINGPP_API_BASE) it talks to
-// real Ping++ instead of the emulator.
+// real Ping++ instead of the emulator. Emulator mode pays any charge for
+// free, so it signs webhooks with a key generated for the run and refuses
+// DATABASE_URL (-emulator-with-database allows it) and addresses beyond
+// loopback (-emulator-public); -emulator-url needs -emulator-webhook-key, the
+// key file the standalone emulator wrote.
 package main
 
 import (
@@ -29,6 +33,7 @@ import (
 
 	"github.com/yianpay/payorder/channel"
 	"github.com/yianpay/payorder/examples/internal/serve"
+	"github.com/yianpay/payorder/examples/internal/webhookkey"
 	"github.com/yianpay/payorder/pay"
 	"github.com/yianpay/payorder/pay/pingpptest"
 	"github.com/yianpay/payorder/pay/pingxx"
@@ -59,6 +64,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	emulatorURL := flags.String("emulator-url", "", "base URL of an external emulator (go run ./examples/pingpp-emulator) to use instead of the embedded one, so that several servers share it")
 	lockTTL := flags.Duration("lock-ttl", pay.DefaultLockTTL, "the lease of a payment attempt: how long a crashed instance keeps others waiting before one takes its attempt over")
 	channelList := flags.String("channels", "alipay,wx", "channels buyers may pay with, comma-separated Ping++ channel codes (alipay_wap for pingpp-js in a browser)")
+	safe := safetyFlags(flags)
 	if err := flags.Parse(args); err != nil {
 		return err
 	}
@@ -73,8 +79,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 		return err
 	}
 	defer l.Close()
+	if err := safe.checkEmulatorMode(getenv, l, *emulatorAddr, *emulatorURL); err != nil {
+		return err
+	}
 	webhookURL := "http://" + l.Addr().String() + "/pay/webhook/"
-	gw, emuURL, webhookKey, closeGateway, err := gateway(getenv, *emulatorAddr, *emulatorURL, webhookURL, out)
+	gw, emuURL, webhookKey, closeGateway, err := gateway(getenv, *emulatorAddr, *emulatorURL, webhookURL, out, safe)
 	if err != nil {
 		return err
 	}
@@ -132,7 +141,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	if ready != nil {
 		ready(addrs{API: l.Addr().String(), Emulator: emuURL})
 	}
-	if err := serve.Serve(ctx, l, mux); err != nil {
+	if err := serve.ServeTimeouts(ctx, l, mux, safe.timeouts); err != nil {
 		return err
 	}
 	fmt.Fprintln(out, "payorder: stopped")
@@ -143,7 +152,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 // with: real Ping++ when PINGPP_SECRET_KEY is set; else the external emulator
 // at externalURL, when given; else an emulator started on emulatorAddr that
 // posts its webhooks to webhookURL.
-func gateway(getenv func(string) string, emulatorAddr, externalURL, webhookURL string, out io.Writer) (c *pingxx.Client, emulatorURL string, webhookKey *rsa.PublicKey, closer func(), err error) {
+func gateway(getenv func(string) string, emulatorAddr, externalURL, webhookURL string, out io.Writer, safe *safety) (c *pingxx.Client, emulatorURL string, webhookKey *rsa.PublicKey, closer func(), err error) {
 	if key := getenv("PINGPP_SECRET_KEY"); key != "" {
 		cfg := pingxx.Config{SecretKey: key, AppID: getenv("PINGPP_APP_ID"), BaseURL: getenv("PINGPP_API_BASE")}
 		if f := getenv("PINGPP_PRIVATE_KEY_FILE"); f != "" {
@@ -173,8 +182,7 @@ func gateway(getenv func(string) string, emulatorAddr, externalURL, webhookURL s
 		return c, "", webhookKey, func() {}, nil
 	}
 	if externalURL != "" {
-		// The standalone emulator signs webhooks with pingpptest's published key.
-		key, err := pingxx.ParsePublicKey([]byte(pingpptest.WebhookPublicKeyPEM))
+		key, err := safe.externalEmulatorKey()
 		if err != nil {
 			return nil, "", nil, nil, err
 		}
@@ -186,7 +194,11 @@ func gateway(getenv func(string) string, emulatorAddr, externalURL, webhookURL s
 		fmt.Fprintf(out, "payorder: external Ping++ emulator at %s, app %s (start it with -webhook-url %s)\n", externalURL, pingpptest.DefaultAppID, webhookURL)
 		return c, externalURL, key, func() {}, nil
 	}
-	emu, err := pingpptest.Listen(pingpptest.Config{WebhookURL: webhookURL}, emulatorAddr)
+	signer, err := webhookkey.Generate() // for this run: the published key would let anyone pay
+	if err != nil {
+		return nil, "", nil, nil, err
+	}
+	emu, err := pingpptest.Listen(pingpptest.Config{WebhookURL: webhookURL, WebhookPrivateKeyPEM: signer}, emulatorAddr)
 	if err != nil {
 		return nil, "", nil, nil, fmt.Errorf("embedded Ping++ emulator: %w", err)
 	}

@@ -119,6 +119,7 @@ type cluster struct {
 	serverBin   string
 	emulatorURL string
 	db          database
+	keyFile     string // the emulator's webhook public key
 	client      *pingxx.Client
 }
 
@@ -158,21 +159,23 @@ func forEachDatabase(t *testing.T, test func(t *testing.T, db database)) {
 func startCluster(t *testing.T, db database, createLatency time.Duration) *cluster {
 	t.Helper()
 	serverBin, emulatorBin := binaries(t)
+	keyFile := filepath.Join(t.TempDir(), "key.pem")
 	emu := startProc(t, nil, emulatorBin, "-addr", "127.0.0.1:0",
-		"-create-latency", createLatency.String(), "-webhook-public-key-out", filepath.Join(t.TempDir(), "key.pem"))
+		"-create-latency", createLatency.String(), "-webhook-public-key-out", keyFile)
 	apiBase := emu.waitFor(t, "API base:")
 	client, err := pingxx.NewClient(pingxx.Config{SecretKey: pingpptest.DefaultSecretKey, AppID: pingpptest.DefaultAppID, BaseURL: apiBase})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &cluster{serverBin: serverBin, emulatorURL: strings.TrimSuffix(apiBase, "/v1"), db: db, client: client}
+	return &cluster{serverBin: serverBin, emulatorURL: strings.TrimSuffix(apiBase, "/v1"), db: db, keyFile: keyFile, client: client}
 }
 
 // startServer starts an instance and returns it with its endpoint's base URL.
 func (c *cluster) startServer(t *testing.T, args ...string) (*proc, string) {
 	t.Helper()
 	p := startProc(t, []string{"DATABASE_URL=" + c.db.URL}, c.serverBin,
-		append([]string{"-addr", "127.0.0.1:0", "-emulator-url", c.emulatorURL}, args...)...)
+		append([]string{"-addr", "127.0.0.1:0", "-emulator-url", c.emulatorURL, "-emulator-webhook-key", c.keyFile,
+			"-emulator-with-database"}, args...)...)
 	endpoint := p.waitFor(t, "payorder: PUT ")
 	return p, strings.TrimSuffix(endpoint, "/pay/pay_for_order/")
 }

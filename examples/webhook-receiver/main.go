@@ -4,15 +4,18 @@
 // key before it decodes anything, answers 2xx only once the event is handled,
 // and prints what it received.
 //
-//	go run ./examples/webhook-receiver -addr 127.0.0.1:9000 -public-key pingpp_public_key.pem
-//	go run ./examples/pingpp-emulator -webhook-url http://127.0.0.1:9000/webhooks
+//	go run ./examples/pingpp-emulator -webhook-url http://127.0.0.1:9000/webhooks -webhook-public-key-out /tmp/emu.pem
+//	go run ./examples/webhook-receiver -addr 127.0.0.1:9000 -public-key /tmp/emu.pem
 //
-// Without -public-key it trusts the emulator's published webhook key.
+// -public-key is required (Ping++'s key from the dashboard, or the file the
+// emulator wrote), and pingpptest's published key, whose private half anyone
+// can read, is refused.
 package main
 
 import (
 	"context"
 	"crypto/rsa"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -24,7 +27,7 @@ import (
 	"syscall"
 
 	"github.com/yianpay/payorder/examples/internal/serve"
-	"github.com/yianpay/payorder/pay/pingpptest"
+	"github.com/yianpay/payorder/examples/internal/webhookkey"
 	"github.com/yianpay/payorder/pay/pingxx"
 )
 
@@ -42,18 +45,14 @@ func run(ctx context.Context, args []string, out io.Writer, ready func(addr stri
 	flags := flag.NewFlagSet("webhook-receiver", flag.ContinueOnError)
 	flags.SetOutput(out)
 	addr := flags.String("addr", "127.0.0.1:9000", "listen address")
-	keyFile := flags.String("public-key", "", "PEM file of Ping++'s public key (the dashboard's \"Ping++ 公钥\"); default: the emulator's")
+	keyFile := flags.String("public-key", "", "PEM file of Ping++'s public key (the dashboard's \"Ping++ 公钥\", or the emulator's -webhook-public-key-out); required")
 	if err := flags.Parse(args); err != nil {
 		return err
 	}
-	pem := []byte(pingpptest.WebhookPublicKeyPEM)
-	if *keyFile != "" {
-		var err error
-		if pem, err = os.ReadFile(*keyFile); err != nil {
-			return err
-		}
+	if *keyFile == "" {
+		return errors.New("-public-key is required: Ping++'s public key, or the file the emulator wrote its key to")
 	}
-	key, err := pingxx.ParsePublicKey(pem)
+	key, err := webhookkey.Read(*keyFile)
 	if err != nil {
 		return err
 	}

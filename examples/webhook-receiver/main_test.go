@@ -3,10 +3,17 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/yianpay/payorder/examples/internal/webhookkey"
 	"github.com/yianpay/payorder/pay/pingpptest"
 	"github.com/yianpay/payorder/pay/pingxx"
 )
@@ -35,7 +42,10 @@ func TestReceivesEmulatorWebhooks(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var out syncBuffer
 	addrc, done := make(chan string, 1), make(chan error, 1)
-	go func() { done <- run(ctx, []string{"-addr", "127.0.0.1:0"}, &out, func(a string) { addrc <- a }) }()
+	signer, keyFile := runKey(t)
+	go func() {
+		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-public-key", keyFile}, &out, func(a string) { addrc <- a })
+	}()
 	defer func() {
 		cancel()
 		if err := <-done; err != nil {
@@ -44,7 +54,7 @@ func TestReceivesEmulatorWebhooks(t *testing.T) {
 	}()
 	addr := <-addrc
 
-	emu := pingpptest.NewServer(pingpptest.Config{WebhookURL: "http://" + addr + "/webhooks"})
+	emu := pingpptest.NewServer(pingpptest.Config{WebhookURL: "http://" + addr + "/webhooks", WebhookPrivateKeyPEM: signer})
 	defer emu.Close()
 	client, err := pingxx.NewClient(pingxx.Config{SecretKey: pingpptest.DefaultSecretKey, AppID: pingpptest.DefaultAppID, BaseURL: emu.APIBase(), HTTPClient: emu.Client()})
 	if err != nil {
@@ -73,5 +83,50 @@ func TestReceivesEmulatorWebhooks(t *testing.T) {
 	}
 	if forged.Status != 400 {
 		t.Errorf("forged event answered %d, want 400", forged.Status)
+	}
+}
+
+// runKey makes a webhook key for the test's emulator and writes its public
+// half where the receiver reads it.
+func runKey(t *testing.T) (signer []byte, publicFile string) {
+	t.Helper()
+	signer, err := webhookkey.Generate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := pingxx.ParsePrivateKey(signer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalPKIXPublicKey(&k.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	publicFile = filepath.Join(t.TempDir(), "webhook.pem")
+	if err := os.WriteFile(publicFile, pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return signer, publicFile
+}
+
+// TestRefusesPublishedKey: the receiver does not start without a key, nor
+// with pingpptest's published one.
+func TestRefusesPublishedKey(t *testing.T) {
+	published := filepath.Join(t.TempDir(), "published.pem")
+	if err := os.WriteFile(published, []byte(pingpptest.WebhookPublicKeyPEM), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for name, args := range map[string][]string{"NoKey": nil, "Published": {"-public-key", published}} {
+		t.Run(name, func(t *testing.T) {
+			err := run(context.Background(), append([]string{"-addr", "127.0.0.1:0"}, args...), io.Discard, func(string) {
+				t.Error("the receiver started")
+			})
+			if err == nil {
+				t.Fatal("run returned nil")
+			}
+			if name == "Published" && !errors.Is(err, webhookkey.ErrPublished) {
+				t.Errorf("run: %v, want webhookkey.ErrPublished", err)
+			}
+		})
 	}
 }

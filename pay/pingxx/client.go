@@ -181,12 +181,3 @@ func (c *Client) AppID() string { return c.appID }
 // Livemode reports whether the client's key is a live key (sk_live_), so its
 // charges move real money.
 func (c *Client) Livemode() bool { return c.livemode }
-
-// String describes the client without its key.
-func (c *Client) String() string {
-	mode := "test"
-	if c.livemode {
-		mode = "live"
-	}
-	return fmt.Sprintf("pingxx.Client{%s, app %s, %s}", c.base, c.appID, mode)
-}

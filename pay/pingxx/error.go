@@ -102,7 +102,7 @@ func excerpt(status int, body []byte) string {
 }
 
 // sanitize keeps at most n bytes of printable text on one line, cut at a rune
-// boundary, with secret keys masked.
+// boundary, with secret keys and Basic credentials masked.
 func sanitize(s string, n int) string {
 	s = strings.Map(func(r rune) rune {
 		switch {
@@ -115,7 +115,7 @@ func sanitize(s string, n int) string {
 		}
 		return r
 	}, s)
-	s = maskKeys(s)
+	s = maskBasic(maskKeys(s))
 	if len(s) > n {
 		cut := n
 		for cut > 0 && !utf8.RuneStart(s[cut]) {
