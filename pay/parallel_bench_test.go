@@ -13,6 +13,10 @@ import (
 	"github.com/yianpay/payorder/order"
 	"github.com/yianpay/payorder/pay"
 	"github.com/yianpay/payorder/pay/ledger"
+	"github.com/yianpay/payorder/pay/ledger/mysql"
+	"github.com/yianpay/payorder/pay/ledger/mysql/mysqltest"
+	"github.com/yianpay/payorder/pay/ledger/postgres"
+	"github.com/yianpay/payorder/pay/ledger/postgres/pgtest"
 	"github.com/yianpay/payorder/pay/pingpptest"
 	"github.com/yianpay/payorder/pay/pingxx"
 )
@@ -29,11 +33,28 @@ const parallelCallers = 32
 // a fraction of that ideal ("of-ideal").
 func BenchmarkPayForOrderParallel(b *testing.B) {
 	b.Run("memory", func(b *testing.B) { benchPayForOrderParallel(b, openMemoryLedger) })
-	// Another ledger is one more line, e.g. for pay/ledger/postgres:
-	//	b.Run("postgres", func(b *testing.B) { benchPayForOrderParallel(b, openPostgresLedger) })
+	b.Run("postgres", func(b *testing.B) { benchPayForOrderParallel(b, openPostgresLedger) })
+	b.Run("mysql", func(b *testing.B) { benchPayForOrderParallel(b, openMySQLLedger) })
 }
 
 func openMemoryLedger(*testing.B) ledger.Ledger { return &ledger.Memory{} }
+
+// openPostgresLedger is a PostgreSQL ledger on a fresh schema, with a pool
+// of a connection per caller.
+func openPostgresLedger(b *testing.B) ledger.Ledger {
+	db := pgtest.New(b)
+	db.Config.MaxConns = parallelCallers
+	return postgres.New(db.Pool(b), postgres.Config{})
+}
+
+// openMySQLLedger is a MySQL ledger on a fresh database, with a connection
+// per caller.
+func openMySQLLedger(b *testing.B) ledger.Ledger {
+	db := mysqltest.New(b).Open(b)
+	db.SetMaxOpenConns(parallelCallers)
+	db.SetMaxIdleConns(parallelCallers)
+	return mysql.New(db, mysql.Config{})
+}
 
 // parallelRuns counts the runs of benchPayForOrderParallel.
 var parallelRuns atomic.Int64
