@@ -28,11 +28,11 @@ var errUnchanged = errors.New("pay: nothing to save")
 // needs more is stuck on a fault worth reporting.
 const maxSteps = 1000
 
-// obtainCharge gets a charge of o on ch when the ledger held none live: it
-// waits while another caller holds the order's attempt, takes over one whose
-// holder's lease lapsed and finds out what it made, or begins an attempt and
-// asks Ping++.
-func (s *Service) obtainCharge(ctx context.Context, o order.Order, ch channel.Channel, req payRequest, extraKey string) (*pingxx.Charge, error) {
+// obtainCharge gets a charge of o on ch when the ledger, as read in rec,
+// held none live: it waits while another caller holds the order's attempt,
+// takes over one whose holder's lease lapsed and finds out what it made, or
+// begins an attempt and asks Ping++.
+func (s *Service) obtainCharge(ctx context.Context, o order.Order, ch channel.Channel, req payRequest, extraKey string, rec *ledger.Record) (*pingxx.Charge, error) {
 	group := ledger.Group(ch)
 	unlock, err := s.locks.lock(ctx, o.No+"/"+group)
 	if err != nil {
@@ -41,10 +41,13 @@ func (s *Service) obtainCharge(ctx context.Context, o order.Order, ch channel.Ch
 	defer unlock()
 	taken := make(map[string]bool) // Ping++ numbers found held by other orders
 	refusedOnce := false
-	for range maxSteps {
-		rec, err := s.ledger.Read(ctx, o.No)
-		if err != nil {
-			return nil, internal("reading the ledger of order "+o.No, err)
+	for step := range maxSteps {
+		// The first round works from the caller's read: Begin decides
+		// under the row lock anyway, and sees what changed since.
+		if step > 0 {
+			if rec, err = s.ledger.Read(ctx, o.No); err != nil {
+				return nil, internal("reading the ledger of order "+o.No, err)
+			}
 		}
 		if a := rec.OpenAttempt(group); a != nil && rec.Now.Before(a.HeldUntil) && rec.Payment == nil {
 			// Another instance is asking Ping++: wait for its charge, or

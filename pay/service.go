@@ -137,7 +137,7 @@ func (s *Service) PayForOrder(ctx context.Context, orderNo string, ch channel.Ch
 	if c := rec.LiveCharge(ch, extraKey, o.Amount, o.CurrencyOrDefault(), s.cfg.ReuseMargin); c != nil {
 		return decodeCharge(c)
 	}
-	return s.obtainCharge(ctx, o, ch, req, extraKey)
+	return s.obtainCharge(ctx, o, ch, req, extraKey, rec)
 }
 
 // checkChannel returns ErrInvalidChannel unless ch is known, enabled and
