@@ -32,7 +32,11 @@ const maxSteps = 1000
 // held none live: it waits while another caller holds the order's attempt,
 // takes over one whose holder's lease lapsed and finds out what it made, or
 // begins an attempt and asks Ping++.
-func (s *Service) obtainCharge(ctx context.Context, o order.Order, ch channel.Channel, req payRequest, extraKey string, rec *ledger.Record) (*pingxx.Charge, error) {
+func (s *Service) obtainCharge(ctx context.Context, o order.Order, ch channel.Channel, req payRequest, extraKey string, rec *ledger.Record) (*Charge, error) {
+	if err := o.Validate(); err != nil {
+		// The host holds an order Ping++ cannot be asked to charge.
+		return nil, internal("order "+o.No+" from the store", err)
+	}
 	group := ledger.Group(ch)
 	unlock, err := s.locks.lock(ctx, o.No+"/"+group)
 	if err != nil {
@@ -108,7 +112,7 @@ func (s *Service) obtainCharge(ctx context.Context, o order.Order, ch channel.Ch
 		}
 		switch step {
 		case ledger.StepReuse:
-			return decodeCharge(&live)
+			return recordedCharge(&live), nil
 		case ledger.StepWait:
 			continue
 		case ledger.StepResolve:
@@ -127,8 +131,10 @@ func (s *Service) obtainCharge(ctx context.Context, o order.Order, ch channel.Ch
 			taken[number] = true
 		case next == refused:
 			return nil, payorder.NewError(payorder.CodePaymentFailed, "order "+o.No+": Ping++ refused two order numbers", err)
+		case err != nil:
+			return nil, err
 		default:
-			return c, err
+			return freshCharge(c), nil
 		}
 	}
 	return nil, payorder.NewError(payorder.CodePaymentFailed, "order "+o.No+": no charge after "+strconv.Itoa(maxSteps)+" rounds", nil)

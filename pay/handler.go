@@ -175,7 +175,7 @@ func (h *Handler) pay(w http.ResponseWriter, r *http.Request, neg negotiation, b
 		h.writeError(w, r, neg, err)
 		return
 	}
-	h.writeDRF(w, neg, http.StatusOK, envelope{Status: 0, Message: "", Ch: chargeJSON(charge)})
+	h.writeDRF(w, neg, http.StatusOK, envelope{Status: 0, Message: "", Ch: charge.JSON()})
 }
 
 // payFields takes order_no, channel and extra from the request data, as

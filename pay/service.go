@@ -105,7 +105,7 @@ func Extra(extra map[string]any) PayOption {
 // A cancelled ctx does not prove that no charge was created: the attempt
 // stays in the ledger, and the next call for the order (on any instance) or
 // Reconcile finds out what it made before anything is created again.
-func (s *Service) PayForOrder(ctx context.Context, orderNo string, ch channel.Channel, opts ...PayOption) (*pingxx.Charge, error) {
+func (s *Service) PayForOrder(ctx context.Context, orderNo string, ch channel.Channel, opts ...PayOption) (*Charge, error) {
 	req := payRequest{clientIP: "127.0.0.1"}
 	for _, o := range opts {
 		o(&req)
@@ -135,7 +135,7 @@ func (s *Service) PayForOrder(ctx context.Context, orderNo string, ch channel.Ch
 		return nil, order.NotPayable(order.MessagePaid, "order "+o.No+" is "+string(rec.Status()))
 	}
 	if c := rec.LiveCharge(ch, extraKey, o.Amount, o.CurrencyOrDefault(), s.cfg.ReuseMargin); c != nil {
-		return decodeCharge(c)
+		return recordedCharge(c), nil
 	}
 	return s.obtainCharge(ctx, o, ch, req, extraKey, rec)
 }
@@ -175,10 +175,6 @@ func (s *Service) chargeableOrder(ctx context.Context, no string, req payRequest
 	}
 	if o.No != no {
 		return order.Order{}, internal("order store", fmt.Errorf("asked for order %s, got %s", no, o.No))
-	}
-	if err := o.Validate(); err != nil {
-		// The host holds an order Ping++ cannot be asked to charge.
-		return order.Order{}, internal("order "+no+" from the store", err)
 	}
 	return o, o.Chargeable(s.cfg.Now())
 }

@@ -59,7 +59,7 @@ func TestLiveChargeIsReusedWithoutPingpp(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if second.ID != first.ID || string(second.Raw()) != string(first.Raw()) {
+	if second.ID != first.ID || string(second.JSON()) != string(first.JSON()) {
 		t.Errorf("second call got %s, want the live charge %s", second.ID, first.ID)
 	}
 	if got := e.emu.Stats().Requests; got != requests {
@@ -99,7 +99,7 @@ func TestExpiredChargeIsReplaced(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			e.clock.Advance(time.Duration(first.TimeExpire-first.Created)*time.Second + time.Second)
+			e.clock.Advance(first.ExpiresAt.Sub(e.clock.Now()) + time.Second)
 			second, err := e.svc.PayForOrder(t.Context(), seedOrderNo, ch, pay.ForBuyer(seedBuyer))
 			if err != nil {
 				t.Fatal(err)
@@ -113,8 +113,8 @@ func TestExpiredChargeIsReplaced(t *testing.T) {
 			if first.OrderNo != seedOrderNo || second.OrderNo != seedOrderNo+"R2" {
 				t.Errorf("order_no %s then %s, want %s then %sR2", first.OrderNo, second.OrderNo, seedOrderNo, seedOrderNo)
 			}
-			if second.Metadata["order_no"] != seedOrderNo {
-				t.Errorf("metadata.order_no = %v, want the merchant's %s", second.Metadata["order_no"], seedOrderNo)
+			if whole(t, second).Metadata["order_no"] != seedOrderNo {
+				t.Errorf("metadata.order_no = %v, want the merchant's %s", whole(t, second).Metadata["order_no"], seedOrderNo)
 			}
 		})
 	}
@@ -416,8 +416,8 @@ func TestChargeExpiry(t *testing.T) {
 			if tt.want == 0 {
 				want = now.Add(tt.ch.DefaultExpiry()).Unix()
 			}
-			if c.TimeExpire != want {
-				t.Errorf("time_expire = now%+ds, want now%+ds", c.TimeExpire-now.Unix(), want-now.Unix())
+			if whole(t, c).TimeExpire != want {
+				t.Errorf("time_expire = now%+ds, want now%+ds", whole(t, c).TimeExpire-now.Unix(), want-now.Unix())
 			}
 		})
 	}

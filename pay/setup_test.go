@@ -198,3 +198,13 @@ type failingStore struct{}
 func (failingStore) Order(context.Context, string) (order.Order, error) {
 	return order.Order{}, io.ErrUnexpectedEOF
 }
+
+// whole decodes a charge PayForOrder handed out.
+func whole(t testing.TB, c *pay.Charge) *pingxx.Charge {
+	t.Helper()
+	d, err := c.Decode()
+	if err != nil {
+		t.Fatalf("decoding charge %s: %v", c.ID, err)
+	}
+	return d
+}

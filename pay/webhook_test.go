@@ -200,7 +200,7 @@ func (e *webhookEnv) charge(t testing.TB, no string, ch channel.Channel) *pingxx
 	if err != nil {
 		t.Fatal(err)
 	}
-	return c
+	return whole(t, c)
 }
 
 // foreignCharge creates a charge directly at the emulator, not through the
