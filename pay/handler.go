@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -289,6 +290,22 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, neg negotia
 // media type asks, with the headers DRF sends on every answer of the view.
 func (h *Handler) writeDRF(w http.ResponseWriter, neg negotiation, status int, v any) {
 	var buf bytes.Buffer
+	if env, ok := v.(envelope); ok {
+		// The charge is already compact JSON (what Ping++ sent, less
+		// insignificant whitespace): written as it is, not re-scanned.
+		buf.Grow(len(env.Ch) + 64)
+		buf.WriteString(`{"status":`)
+		buf.WriteString(strconv.Itoa(env.Status))
+		buf.WriteString(`,"message":`)
+		writeJSONString(&buf, env.Message)
+		if len(env.Ch) > 0 {
+			buf.WriteString(`,"ch":`)
+			buf.Write(env.Ch)
+		}
+		buf.WriteByte('}')
+		h.writeJSONBytes(w, neg, status, buf.Bytes())
+		return
+	}
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(v); err != nil {
@@ -296,12 +313,31 @@ func (h *Handler) writeDRF(w http.ResponseWriter, neg negotiation, status int, v
 		buf.Reset()
 		buf.WriteString(`{"status":-5,"message":"服务器内部错误"}`)
 	}
+	h.writeJSONBytes(w, neg, status, buf.Bytes())
+}
+
+// writeJSONBytes answers the compact JSON body with DRF's headers, indented
+// when the negotiation asked for it.
+func (h *Handler) writeJSONBytes(w http.ResponseWriter, neg negotiation, status int, body []byte) {
 	hd := w.Header()
 	hd.Set("Allow", "PUT, OPTIONS")
 	hd.Set("Vary", "Accept")
 	hd.Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	w.Write(pyJSONText(buf.Bytes(), neg.indent()))
+	w.Write(pyJSONText(body, neg.indent()))
+}
+
+// writeJSONString writes s as a JSON string, without HTML escaping, as
+// DRF's renderer writes it.
+func writeJSONString(buf *bytes.Buffer, s string) {
+	if s == "" {
+		buf.WriteString(`""`)
+		return
+	}
+	enc := json.NewEncoder(buf)
+	enc.SetEscapeHTML(false)
+	enc.Encode(s)               // a string always encodes
+	buf.Truncate(buf.Len() - 1) // Encode's newline
 }
 
 // writePage answers one of Django's own HTML pages.
