@@ -350,7 +350,6 @@ func ignoreFenced(err error, what string) error {
 // that are not what it asked for. Those that say they are this order's are
 // kept as orphans, so that a payment of one is known as this order's.
 func (s *Service) closeMismatched(ctx context.Context, no string, att ledger.Attempt, charges []*pingxx.Charge, why string) error {
-	s.cfg.Logger.ErrorContext(ctx, "pay: Ping++ answered with a charge not made for the request", "order_no", no, "attempt", att.ID, "why", why)
 	return s.finish(ctx, no, att, func(r *ledger.Record) error {
 		if err := r.Finish(att.ID, att.Fence, ledger.AttemptMismatched, nil, why); err != nil {
 			return err

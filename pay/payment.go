@@ -229,7 +229,7 @@ func (s *Service) fulfil(ctx context.Context, o order.Order, rec *ledger.Record)
 			r.FinishFulfilment(r.Fulfilment.Claim, true)
 			return nil
 		})
-		return s.hookOutcome(ctx, o.No, err)
+		return s.hookOutcome(o.No, err)
 	}
 	var claim ledger.Claim
 	_, err = s.ledger.Update(ctx, o.No, func(r *ledger.Record, _ any) error {
@@ -262,7 +262,7 @@ func (s *Service) fulfil(ctx context.Context, o order.Order, rec *ledger.Record)
 	if err != nil {
 		return internal("recording the fulfilment of order "+o.No, err)
 	}
-	return s.hookOutcome(ctx, o.No, hookErr)
+	return s.hookOutcome(o.No, hookErr)
 }
 
 // markFulfilled records a paid order as fulfilled when there is no hook to run.
@@ -287,14 +287,13 @@ func (e *hookError) Error() string { return e.err.Error() }
 func (e *hookError) Unwrap() error { return e.err }
 
 // hookOutcome converts the outcome of a fulfilment run.
-func (s *Service) hookOutcome(ctx context.Context, no string, err error) error {
+func (s *Service) hookOutcome(no string, err error) error {
 	var he *hookError
 	switch {
 	case err == nil, errors.Is(err, errUnchanged):
 		return nil
 	case errors.As(err, &he), !errors.Is(err, payorder.ErrInternal):
-		s.cfg.Logger.WarnContext(ctx, "pay: fulfilment hook failed; it runs again on the next report or reconciliation", "order_no", no, "err", err)
-		return fmt.Errorf("pay: fulfilment hook for order %s: %w", no, err)
+		return fmt.Errorf("pay: fulfilment hook for order %s (it runs again on the next report or reconciliation): %w", no, err)
 	}
 	return internal("recording the fulfilment of order "+no, err)
 }
