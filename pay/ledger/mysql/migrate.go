@@ -7,48 +7,29 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
-	"path"
+	"github.com/yianpay/payorder/pay/ledger/internal/sqlshared"
 	"slices"
-	"strconv"
 	"strings"
 )
 
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
 
-// migration is one embedded schema change.
+// migration is one embedded schema change, split into its statements.
 type migration struct {
-	version    int
-	name       string
+	sqlshared.Migration
 	statements []string
 }
 
-// migrations returns the embedded migrations, oldest first. Their file names
-// are NNN_name.sql; a name that does not start with a version is an error.
+// migrations returns the embedded migrations, oldest first.
 func migrations() ([]migration, error) {
-	entries, err := fs.ReadDir(migrationFiles, "migrations")
+	loaded, err := sqlshared.Migrations(migrationFiles, "migrations")
 	if err != nil {
-		return nil, fmt.Errorf("mysql: reading migrations: %w", err)
+		return nil, fmt.Errorf("mysql: %w", err)
 	}
-	var ms []migration
-	for _, e := range entries {
-		prefix, _, ok := strings.Cut(e.Name(), "_")
-		v, err := strconv.Atoi(prefix)
-		if !ok || err != nil || v <= 0 {
-			return nil, fmt.Errorf("mysql: migration %s: name must start with a positive version and _", e.Name())
-		}
-		b, err := fs.ReadFile(migrationFiles, path.Join("migrations", e.Name()))
-		if err != nil {
-			return nil, fmt.Errorf("mysql: reading migration %s: %w", e.Name(), err)
-		}
-		ms = append(ms, migration{version: v, name: e.Name(), statements: statements(string(b))})
-	}
-	slices.SortFunc(ms, func(a, b migration) int { return a.version - b.version })
-	for i := 1; i < len(ms); i++ {
-		if ms[i].version == ms[i-1].version {
-			return nil, fmt.Errorf("mysql: migrations %s and %s share a version", ms[i-1].name, ms[i].name)
-		}
+	ms := make([]migration, len(loaded))
+	for i, m := range loaded {
+		ms[i] = migration{m, statements(m.SQL)}
 	}
 	return ms, nil
 }
@@ -165,16 +146,16 @@ func migrate(ctx context.Context, conn *sql.Conn, ms []migration) error {
 		return fmt.Errorf("reading applied versions: %w", err)
 	}
 	for _, m := range ms {
-		if slices.Contains(applied, m.version) {
+		if slices.Contains(applied, m.Version) {
 			continue
 		}
 		for _, s := range m.statements {
 			if _, err := conn.ExecContext(ctx, s); err != nil {
-				return fmt.Errorf("applying %s: %w", m.name, err)
+				return fmt.Errorf("applying %s: %w", m.Name, err)
 			}
 		}
-		if _, err := conn.ExecContext(ctx, `INSERT INTO payorder_schema_migrations (version, name, applied_at) VALUES (?, ?, UTC_TIMESTAMP(6))`, m.version, m.name); err != nil {
-			return fmt.Errorf("recording %s: %w", m.name, err)
+		if _, err := conn.ExecContext(ctx, `INSERT INTO payorder_schema_migrations (version, name, applied_at) VALUES (?, ?, UTC_TIMESTAMP(6))`, m.Version, m.Name); err != nil {
+			return fmt.Errorf("recording %s: %w", m.Name, err)
 		}
 	}
 	return nil

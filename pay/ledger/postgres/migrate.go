@@ -4,11 +4,7 @@ import (
 	"context"
 	"embed"
 	"fmt"
-	"io/fs"
-	"path"
-	"slices"
-	"strconv"
-	"strings"
+	"github.com/yianpay/payorder/pay/ledger/internal/sqlshared"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -17,38 +13,11 @@ import (
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
 
-// migration is one embedded schema change.
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
-// migrations returns the embedded migrations, oldest first. Their file names
-// are NNN_name.sql; a name that does not start with a version is an error.
-func migrations() ([]migration, error) {
-	entries, err := fs.ReadDir(migrationFiles, "migrations")
+// migrations returns the embedded migrations, oldest first.
+func migrations() ([]sqlshared.Migration, error) {
+	ms, err := sqlshared.Migrations(migrationFiles, "migrations")
 	if err != nil {
-		return nil, fmt.Errorf("postgres: reading migrations: %w", err)
-	}
-	var ms []migration
-	for _, e := range entries {
-		prefix, _, ok := strings.Cut(e.Name(), "_")
-		v, err := strconv.Atoi(prefix)
-		if !ok || err != nil || v <= 0 {
-			return nil, fmt.Errorf("postgres: migration %s: name must start with a positive version and _", e.Name())
-		}
-		b, err := fs.ReadFile(migrationFiles, path.Join("migrations", e.Name()))
-		if err != nil {
-			return nil, fmt.Errorf("postgres: reading migration %s: %w", e.Name(), err)
-		}
-		ms = append(ms, migration{version: v, name: e.Name(), sql: string(b)})
-	}
-	slices.SortFunc(ms, func(a, b migration) int { return a.version - b.version })
-	for i := 1; i < len(ms); i++ {
-		if ms[i].version == ms[i-1].version {
-			return nil, fmt.Errorf("postgres: migrations %s and %s share a version", ms[i-1].name, ms[i].name)
-		}
+		return nil, fmt.Errorf("postgres: %w", err)
 	}
 	return ms, nil
 }
@@ -94,19 +63,19 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool) error {
 			return fmt.Errorf("reading applied versions: %w", err)
 		}
 		for _, m := range ms {
-			if name, ok := applied[int32(m.version)]; ok {
-				if name != m.name {
-					return fmt.Errorf("version %d is %s, not %s: the schema holds another store's tables", m.version, name, m.name)
+			if name, ok := applied[int32(m.Version)]; ok {
+				if name != m.Name {
+					return fmt.Errorf("version %d is %s, not %s: the schema holds another store's tables", m.Version, name, m.Name)
 				}
 				continue
 			}
 			// Exec without arguments uses the simple protocol, which runs
 			// every statement of the file.
-			if _, err := tx.Exec(ctx, m.sql); err != nil {
-				return fmt.Errorf("applying %s: %w", m.name, err)
+			if _, err := tx.Exec(ctx, m.SQL); err != nil {
+				return fmt.Errorf("applying %s: %w", m.Name, err)
 			}
-			if _, err := tx.Exec(ctx, `INSERT INTO payorder_schema_migrations (version, name) VALUES ($1, $2)`, m.version, m.name); err != nil {
-				return fmt.Errorf("recording %s: %w", m.name, err)
+			if _, err := tx.Exec(ctx, `INSERT INTO payorder_schema_migrations (version, name) VALUES ($1, $2)`, m.Version, m.Name); err != nil {
+				return fmt.Errorf("recording %s: %w", m.Name, err)
 			}
 		}
 		return nil
