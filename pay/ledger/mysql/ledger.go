@@ -236,7 +236,10 @@ func save(ctx context.Context, tx *sql.Tx, r *ledger.Record, nAttempts, nCharges
 		}
 	}
 	for _, c := range r.Charges[nCharges:] {
-		if err := insertCharge(ctx, tx, no, c); err != nil {
+		// A charge made by one of the order's attempts has the attempt's
+		// number, which payorder_numbers holds already.
+		numbered := slices.ContainsFunc(r.Attempts, func(a ledger.Attempt) bool { return a.PingppOrderNo == c.PingppOrderNo })
+		if err := insertCharge(ctx, tx, no, c, numbered); err != nil {
 			return nil, err
 		}
 	}
@@ -312,7 +315,7 @@ func ownerOf(ctx context.Context, tx *sql.Tx, table, column, key string) (string
 // insertCharge records new charge c of order no: its raw JSON, and its
 // Ping++ order number when no other order holds that. A charge id recorded
 // for another order is an error.
-func insertCharge(ctx context.Context, tx *sql.Tx, no string, c ledger.Charge) error {
+func insertCharge(ctx context.Context, tx *sql.Tx, no string, c ledger.Charge, numbered bool) error {
 	if err := checkKey("charge id", c.ID, maxNumber); err != nil {
 		return err
 	}
@@ -335,6 +338,9 @@ func insertCharge(ctx context.Context, tx *sql.Tx, no string, c ledger.Charge) e
 		}
 	case err != nil:
 		return fmt.Errorf("mysql: recording charge %s of order %s: %w", c.ID, no, err)
+	}
+	if numbered {
+		return nil
 	}
 	// A charge's number is Ping++'s fact: taken when free, and otherwise
 	// left to its holder. (The length was checked: IGNORE only skips the
