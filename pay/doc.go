@@ -1,9 +1,11 @@
 // Package pay takes payment for orders through Ping++.
 //
-// A Service looks orders up in an OrderStore, checks the channel, asks a
-// Gateway (normally a *pingxx.Client) for a charge and returns it typed:
+// A Service reads the host's orders through an OrderStore (one method), keeps
+// what it records about paying them in its own ledger (package pay/ledger:
+// in memory, PostgreSQL or MySQL), asks a Gateway (normally a
+// *pingxx.Client) for charges and hands them out:
 //
-//	svc, err := pay.New(pay.Config{AppID: "app_…"}, store, client)
+//	svc, err := pay.New(pay.Config{AppID: "app_…"}, orders, &ledger.Memory{}, client)
 //	ch, err := svc.PayForOrder(ctx, "12134676899915430002", channel.Alipay,
 //		pay.ForBuyer("15201052252"), pay.ClientIP("203.0.113.7"))
 //
@@ -15,7 +17,12 @@
 // against answers recorded from a real DRF app (testdata/drf). Its DRF
 // messages are English, or DRF's Chinese with WithLanguage(SimplifiedChinese).
 //
-// Each order is charged at most once per channel while its charge is live,
-// among concurrent callers in one process and, when the store implements
-// Locker, across processes.
+// While an order has a live charge for a channel and extra, that charge is
+// handed out again. A new one is asked of Ping++ only under a payment
+// attempt written to the ledger first and finished under its fencing token,
+// so that the Services sharing a ledger hand out at most one charge per
+// order, channel and extra, whatever pauses, crashes or lost answers
+// happen on the way. WebhookHandler, SyncOrder and Reconcile record payments
+// and run the host's fulfilment hook (OnPaid, or OnPaidTx inside the ledger
+// transaction).
 package pay
