@@ -45,10 +45,10 @@ func (s *Service) obtainCharge(ctx context.Context, o order.Order, ch channel.Ch
 	defer unlock()
 	taken := make(map[string]bool) // Ping++ numbers found held by other orders
 	refusedOnce := false
-	for step := range maxSteps {
+	for round := range maxSteps {
 		// The first round works from the caller's read: Begin decides
 		// under the row lock anyway, and sees what changed since.
-		if step > 0 {
+		if round > 0 {
 			if rec, err = s.ledger.Read(ctx, o.No); err != nil {
 				return nil, internal("reading the ledger of order "+o.No, err)
 			}
