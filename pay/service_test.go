@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -547,5 +548,68 @@ func TestOrderPaidWhileWaitingIsNotCharged(t *testing.T) {
 	}
 	if st := e.emu.Stats(); st.ChargeRequests != 1 {
 		t.Errorf("Ping++ got %d create requests, want 1", st.ChargeRequests)
+	}
+}
+
+// TestBalancePaysFromTheBuyersOwnBalance: balance's extra.user names whose
+// Ping++ balance pays; acting for a buyer it is always that buyer.
+func TestBalancePaysFromTheBuyersOwnBalance(t *testing.T) {
+	e := setup(t, func(c *pay.Config, _ *pingpptest.Config) { c.Channels = []channel.Channel{channel.Balance} })
+	_, err := e.svc.PayForOrder(t.Context(), seedOrderNo, channel.Balance, pay.ForBuyer(seedBuyer),
+		pay.Extra(map[string]any{"user": otherBuyer}))
+	if !errors.Is(err, payorder.ErrInvalidChannel) {
+		t.Fatalf("a balance payment from another user's balance = %v, want ErrInvalidChannel", err)
+	}
+	if n := e.emu.Stats().ChargeRequests; n != 0 {
+		t.Errorf("the refused call sent %d creates", n)
+	}
+	c, err := e.svc.PayForOrder(t.Context(), seedOrderNo, channel.Balance, pay.ForBuyer(seedBuyer))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if user := whole(t, c).Extra["user"]; user != seedBuyer {
+		t.Errorf("balance charge made for user %v, want the buyer %s", user, seedBuyer)
+	}
+}
+
+// countingLedger counts the reads and updates of a Memory ledger.
+type countingLedger struct {
+	*ledger.Memory
+	reads, updates *atomic.Int64
+}
+
+func (l countingLedger) Read(ctx context.Context, no string) (*ledger.Record, error) {
+	l.reads.Add(1)
+	return l.Memory.Read(ctx, no)
+}
+
+func (l countingLedger) Update(ctx context.Context, no string, fn func(*ledger.Record, any) error) (*ledger.Record, error) {
+	l.updates.Add(1)
+	return l.Memory.Update(ctx, no, fn)
+}
+
+// TestForeignOrderCostsWhatAMissingOneDoes: refusing another buyer's order
+// does the same work as refusing a missing one (one read of the host's
+// store, nothing of the ledger), so that timing does not tell which order
+// numbers exist.
+func TestForeignOrderCostsWhatAMissingOneDoes(t *testing.T) {
+	e := setup(t)
+	work := func(no string) (store, ledgerOps int64) {
+		var reads, lreads, lupdates atomic.Int64
+		svc, err := pay.New(pay.Config{AppID: pingpptest.DefaultAppID}, countingStore{e.store, &reads},
+			countingLedger{e.ledger, &lreads, &lupdates}, e.client)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := svc.PayForOrder(t.Context(), no, channel.Alipay, pay.ForBuyer(seedBuyer)); !errors.Is(err, payorder.ErrOrderNotFound) {
+			t.Fatalf("PayForOrder(%s) = %v, want ErrOrderNotFound", no, err)
+		}
+		return reads.Load(), lreads.Load() + lupdates.Load()
+	}
+	foreignStore, foreignLedger := work(otherOrderNo)
+	missingStore, missingLedger := work("99999999999999999999")
+	if foreignStore != 1 || missingStore != 1 || foreignLedger != 0 || missingLedger != 0 {
+		t.Errorf("foreign order: %d store reads, %d ledger operations; missing: %d and %d; want 1 and 0 for both",
+			foreignStore, foreignLedger, missingStore, missingLedger)
 	}
 }
