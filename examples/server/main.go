@@ -64,6 +64,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	emulatorURL := flags.String("emulator-url", "", "base URL of an external emulator (go run ./examples/pingpp-emulator) to use instead of the embedded one, so that several servers share it")
 	lockTTL := flags.Duration("lock-ttl", pay.DefaultLockTTL, "the lease of a payment attempt: how long a crashed instance keeps others waiting before one takes its attempt over")
 	channelList := flags.String("channels", "alipay,wx", "channels buyers may pay with, comma-separated Ping++ channel codes (alipay_wap for pingpp-js in a browser)")
+	fulfilDelay := flags.Duration("fulfil-delay", 0, "how long the example's fulfilment hook works before it unlocks the courses (a slow downstream service; for tests of what survives it)")
 	safe := safetyFlags(flags)
 	if err := flags.Parse(args); err != nil {
 		return err
@@ -105,6 +106,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 		LockTTL:  *lockTTL,
 		Logger:   logger,
 		OnPaid: func(ctx context.Context, f pay.Fulfilment) error {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(*fulfilDelay):
+			}
 			logger.InfoContext(ctx, "order paid: unlock its courses here", "order_no", f.Order.No, "buyer", f.Order.Buyer,
 				"fulfilment_id", f.ID, "charge_id", f.Charge.ID, "channel", f.Charge.Channel)
 			return nil

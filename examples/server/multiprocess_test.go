@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -14,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/yianpay/payorder/pay/ledger"
 	"github.com/yianpay/payorder/pay/ledger/mysql"
@@ -431,4 +434,90 @@ func (c *cluster) advanceClock(t *testing.T, d time.Duration) {
 	if res.StatusCode != http.StatusOK {
 		t.Fatalf("advancing the emulator's clock: %s", res.Status)
 	}
+}
+
+// TestHooksSurviveADatabaseRestart pays both seed orders at an instance
+// whose fulfilment hook takes 1 s, and crashes its PostgreSQL server (a
+// private one, stopped at once) while both hooks run; the server is back
+// 3 s later, after the hooks succeeded. Each hook's success is recorded once the database is back, so
+// each order's hook ran exactly once however Ping++ redelivered meanwhile.
+func TestHooksSurviveADatabaseRestart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("multi-process test")
+	}
+	pg := pgtest.Private(t)
+	serverBin, emulatorBin := binaries(t)
+	serverPort, emulatorPort := freePort(t), freePort(t)
+	keyFile := filepath.Join(t.TempDir(), "key.pem")
+	emu := startProc(t, nil, emulatorBin, "-addr", "127.0.0.1:"+emulatorPort, "-retry-scale", "0.01",
+		"-webhook-url", "http://127.0.0.1:"+serverPort+"/pay/webhook/", "-webhook-public-key-out", keyFile)
+	emulatorURL := strings.TrimSuffix(emu.waitFor(t, "API base:"), "/v1")
+	server := startProc(t, []string{"DATABASE_URL=" + pg.URL}, serverBin, "-addr", "127.0.0.1:"+serverPort,
+		"-emulator-url", emulatorURL, "-emulator-webhook-key", keyFile, "-emulator-with-database", "-fulfil-delay", "1s")
+	base := strings.TrimSuffix(server.waitFor(t, "payorder: PUT "), "/pay/pay_for_order/")
+
+	for _, buyer := range []struct{ token, orderNo string }{{seedToken, seedOrderNo}, {otherToken, otherOrderNo}} {
+		got := putForm(t, base, buyer.token, "order_no="+buyer.orderNo+"&channel=alipay")
+		res, err := httpClient.Post(emulatorURL+"/_emulator/charges/"+chargeID(got)+"/pay", "application/json", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusOK {
+			t.Fatalf("paying %s: %s", chargeID(got), res.Status)
+		}
+	}
+	// Both payments are recorded and their hooks are running: crash the
+	// database under them.
+	for range 2 {
+		server.waitFor(t, "pay: payment")
+	}
+	pg.Stop(t)
+	time.Sleep(3 * time.Second) // the outage itself, past the hooks' end
+	pg.Start(t)
+
+	pool, err := pgxpool.New(context.Background(), pg.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	l := postgres.New(pool, postgres.Config{})
+	eventually(t, 90*time.Second, func() bool {
+		for _, no := range []string{seedOrderNo, otherOrderNo} {
+			if rec, err := l.Read(context.Background(), no); err != nil || rec.Fulfilment.FulfilledAt.IsZero() {
+				return false
+			}
+		}
+		return true
+	})
+	// Fulfilled, the orders' hooks cannot run again: stop the server and
+	// count every run it logged.
+	server.cmd.Process.Signal(os.Interrupt)
+	runs := map[string]int{}
+	for line := range server.lines {
+		if strings.Contains(line, "order paid: unlock its courses here") {
+			for _, no := range []string{seedOrderNo, otherOrderNo} {
+				if strings.Contains(line, "order_no="+no) {
+					runs[no]++
+				}
+			}
+		}
+	}
+	for _, no := range []string{seedOrderNo, otherOrderNo} {
+		if runs[no] != 1 {
+			t.Errorf("order %s: the hook ran %d times, want 1", no, runs[no])
+		}
+	}
+}
+
+// freePort returns a TCP port on the loopback free at the time of asking.
+func freePort(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	_, port, _ := net.SplitHostPort(l.Addr().String())
+	return port
 }
