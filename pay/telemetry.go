@@ -82,6 +82,10 @@ func durationBuckets() []float64 {
 // hot path, computed once so that a reuse allocates nothing for them.
 type telemetry struct {
 	tracer trace.Tracer
+	// traced is false when no TracerProvider was given: PayForOrder then
+	// starts no span at all, not even a no-op one, which would cost a
+	// context.
+	traced bool
 
 	charges      metric.Int64Counter
 	payDuration  metric.Float64Histogram
@@ -101,11 +105,10 @@ type telemetry struct {
 // channelTelemetry is what a PayForOrder call on one channel records with.
 type channelTelemetry struct {
 	name      string
-	start     []trace.SpanStartOption
 	reused    []metric.AddOption
 	created   []metric.AddOption
 	durations [3][]metric.RecordOption // by path: rejected, reuse, create
-	endAttrs  [3][]attribute.KeyValue  // span attributes of a success, by path
+	endAttrs  [3][]attribute.KeyValue  // span attributes of a success (channel, path), set at its end in one call; status unset means ok
 }
 
 // pathIndex is the index of a path in channelTelemetry's arrays.
@@ -126,11 +129,12 @@ func newTelemetry(mp metric.MeterProvider, tp trace.TracerProvider, l ledger.Led
 	if mp == nil {
 		mp = metricnoop.NewMeterProvider()
 	}
-	if tp == nil {
+	traced := tp != nil
+	if !traced {
 		tp = tracenoop.NewTracerProvider()
 	}
 	m := mp.Meter(instrumentationName)
-	t := &telemetry{tracer: tp.Tracer(instrumentationName), channels: make(map[channel.Channel]*channelTelemetry)}
+	t := &telemetry{tracer: tp.Tracer(instrumentationName), traced: traced, channels: make(map[channel.Channel]*channelTelemetry)}
 	seconds := []metric.Float64HistogramOption{metric.WithUnit("s"), metric.WithExplicitBucketBoundaries(durationBuckets()...)}
 	var errs []error
 	counter := func(name, unit, desc string) metric.Int64Counter {
@@ -164,12 +168,11 @@ func newTelemetry(mp metric.MeterProvider, tp trace.TracerProvider, l ledger.Led
 func newChannelTelemetry(name string) *channelTelemetry {
 	c := &channelTelemetry{name: name}
 	ch := keyChannel.String(name)
-	c.start = []trace.SpanStartOption{trace.WithAttributes(ch)}
 	c.reused = []metric.AddOption{metric.WithAttributeSet(attribute.NewSet(ch, keyOutcome.String("reused")))}
 	c.created = []metric.AddOption{metric.WithAttributeSet(attribute.NewSet(ch, keyOutcome.String("created")))}
 	for i, p := range []string{pathRejected, pathReuse, pathCreate} {
 		c.durations[i] = []metric.RecordOption{metric.WithAttributeSet(attribute.NewSet(ch, keyPath.String(p)))}
-		c.endAttrs[i] = []attribute.KeyValue{keyPath.String(p), keyOutcome.String("ok")}
+		c.endAttrs[i] = []attribute.KeyValue{ch, keyPath.String(p)}
 	}
 	return c
 }
@@ -196,7 +199,10 @@ type payCall struct {
 // startPay begins the measure and the span of a PayForOrder call on ch.
 func (t *telemetry) startPay(ctx context.Context, ch channel.Channel) (context.Context, payCall) {
 	c := t.channel(ch)
-	ctx, span := t.tracer.Start(ctx, "payorder.PayForOrder", c.start...)
+	var span trace.Span = tracenoop.Span{}
+	if t.traced {
+		ctx, span = t.tracer.Start(ctx, "payorder.PayForOrder")
+	}
 	return ctx, payCall{t: t, c: c, span: span, start: time.Now(), path: pathRejected}
 }
 
@@ -209,7 +215,7 @@ func (p *payCall) end(ctx context.Context, err error) {
 	case err != nil:
 		code := string(payorder.ErrorCode(err))
 		p.t.charges.Add(ctx, 1, metric.WithAttributes(keyChannel.String(p.c.name), keyOutcome.String("failed"), keyReason.String(code)))
-		p.span.SetAttributes(keyPath.String(p.path), keyOutcome.String("failed"), keyReason.String(code))
+		p.span.SetAttributes(keyChannel.String(p.c.name), keyPath.String(p.path), keyOutcome.String("failed"), keyReason.String(code))
 		p.span.SetStatus(codes.Error, code) // the code only: messages name orders
 	case p.path == pathReuse:
 		p.t.charges.Add(ctx, 1, p.c.reused...)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -105,7 +106,9 @@ func attrString(s attribute.Set) string {
 	return string(b)
 }
 
-// spanCounts counts the ended spans by name and outcome attribute.
+// spanCounts counts the ended spans by name and outcome: the outcome
+// attribute where there is one, else "failed" for an error status, "ok"
+// for a PayForOrder span without one.
 func (k *telemetryKit) spanCounts() counts {
 	out := counts{}
 	for _, s := range k.spans.GetSpans() {
@@ -114,6 +117,9 @@ func (k *telemetryKit) spanCounts() counts {
 			if a.Key == "outcome" {
 				key += " " + a.Value.Emit()
 			}
+		}
+		if key == "payorder.PayForOrder" && s.Status.Code != codes.Error {
+			key += " ok"
 		}
 		out[key]++
 	}
