@@ -14,4 +14,11 @@
 // Each order is charged at most once per channel while its charge is live,
 // among concurrent callers in one process and, when the store implements
 // Locker, across processes.
+//
+// Given an OpenTelemetry MeterProvider and TracerProvider in Config, a
+// Service counts its charges, unknown outcomes, webhook events, anomalies,
+// hook runs and reconciliation passes, times PayForOrder and the hooks,
+// reports the ledger's open work as gauges, and traces PayForOrder, webhook
+// events and hook runs (README, "Watching it"). Without them it records
+// nothing and touches no global provider.
 package pay
