@@ -259,8 +259,9 @@ func TestTelemetryOfTakeover(t *testing.T) {
 }
 
 // TestTelemetryOfWebhooks: an applied event, a duplicate, a double payment
-// (an anomaly), a failed hook and a forged signature are counted by type and
-// outcome; the anomaly by kind and in the gauge; hook runs by outcome.
+// (an anomaly), a failed hook, a refund delivered twice, an event type
+// payorder ignores and an unsigned body are counted by type and outcome;
+// the anomaly by kind and in the gauge; hook runs by outcome.
 func TestTelemetryOfWebhooks(t *testing.T) {
 	k := newTelemetryKit(t)
 	e := setupWebhooks(t, true, k.configure)
@@ -276,6 +277,15 @@ func TestTelemetryOfWebhooks(t *testing.T) {
 	failing := e.charge(t, otherOrderNo, channel.Alipay)
 	if d := e.deliver(t, e.payCharge(t, failing.ID)); d.Status != http.StatusInternalServerError {
 		t.Fatalf("a failed hook answered %d, want 500", d.Status)
+	}
+	refunded := e.refund(t, alipay.ID, 100)
+	for range 2 {
+		if d := e.deliver(t, refunded); !d.OK() {
+			t.Fatalf("refund answered %d", d.Status)
+		}
+	}
+	if err := e.svc.HandleEvent(t.Context(), &pingxx.Event{ID: "evt_transfer", Type: "transfer.succeeded"}); err != nil {
+		t.Fatal(err)
 	}
 	wh, err := pay.NewWebhookHandler(e.svc, e.emu.WebhookPublicKey())
 	if err != nil {
@@ -295,7 +305,11 @@ func TestTelemetryOfWebhooks(t *testing.T) {
 			"outcome=anomaly,type=charge.succeeded":   1,
 			"outcome=failed,type=charge.succeeded":    1,
 			"outcome=refused,type=unverified":         1,
+			"outcome=applied,type=refund.succeeded":   1,
+			"outcome=duplicate,type=refund.succeeded": 1,
+			"outcome=ignored,type=transfer.succeeded": 1,
 		}},
+		{"payorder.refunds", counts{"outcome=succeeded": 1}},
 		{"payorder.anomalies", counts{"kind=double_payment": 1}},
 		{"payorder.ledger.anomalies", counts{"": 1}},
 		{"payorder.ledger.orders_open", counts{"": 1}}, // the order whose hook failed
@@ -319,7 +333,8 @@ func TestTelemetryOfWebhooks(t *testing.T) {
 	t.Run("spans", func(t *testing.T) {
 		got := k.spanCounts()
 		for name, n := range map[string]int64{
-			"payorder.webhook.event applied": 1, "payorder.webhook.event duplicate": 1,
+			"payorder.webhook.event applied": 2, "payorder.webhook.event duplicate": 2, // a payment and a refund each
+			"payorder.webhook.event ignored": 1,
 			"payorder.webhook.event anomaly": 1, "payorder.webhook.event failed": 1,
 			"payorder.hook ok": 2, "payorder.hook failed": 1,
 		} {
