@@ -318,7 +318,7 @@ func (s *Service) resolve(ctx context.Context, o order.Order, att ledger.Attempt
 			err := s.finish(rctx, o.No, att, func(r *ledger.Record) error {
 				return r.Finish(att.ID, att.Fence, ledger.AttemptCharged, &rec, "found by listing")
 			})
-			s.tel.unknownOutcome(ctx, att.Channel, triggerTakeover, resolvedByListing)
+			s.tel.tookOver(ctx, att.Channel, resolvedByListing, err)
 			return ignoreFenced(err, "recording charge "+c.ID+" of order "+o.No)
 		}
 	}
@@ -331,7 +331,7 @@ func (s *Service) resolve(ctx context.Context, o order.Order, att ledger.Attempt
 	err = s.finish(rctx, o.No, att, func(r *ledger.Record) error {
 		return r.Finish(att.ID, att.Fence, ledger.AttemptLost, nil, evidence)
 	})
-	s.tel.unknownOutcome(ctx, att.Channel, triggerTakeover, resolvedLost)
+	s.tel.tookOver(ctx, att.Channel, resolvedLost, err)
 	return ignoreFenced(err, "closing attempt "+att.ID)
 }
 

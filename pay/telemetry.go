@@ -234,6 +234,15 @@ func (t *telemetry) unknownOutcome(ctx context.Context, ch channel.Channel, trig
 	trace.SpanFromContext(ctx).AddEvent("payorder.unknown_outcome", trace.WithAttributes(keyTrigger.String(trigger), keyResolution.String(resolution)))
 }
 
+// tookOver counts the resolution of a takeover on ch, unless recording it
+// failed because yet another caller took the attempt over (ledger.ErrFenced):
+// that caller counts its own.
+func (t *telemetry) tookOver(ctx context.Context, ch channel.Channel, resolution string, err error) {
+	if !errors.Is(err, ledger.ErrFenced) {
+		t.unknownOutcome(ctx, ch, triggerTakeover, resolution)
+	}
+}
+
 // repeated counts the resolution of a takeover by an identical repeat, when
 // the repeat found the charge; a repeat without answer counts itself, as
 // triggerNoAnswer, and one Ping++ refuses counts as a failed charge.

@@ -61,7 +61,6 @@ func benchmarkInstrumented(b *testing.B, spans sdktrace.TracerProviderOption) {
 	// The ratio is the median of the chunks' ratios: a burst of another
 	// process's work spoils a few chunks, not the figure.
 	const chunk = 50
-	var none, with time.Duration
 	var ratios []float64
 	b.ResetTimer()
 	for i := 0; i < b.N; i += chunk {
@@ -76,7 +75,6 @@ func benchmarkInstrumented(b *testing.B, spans sdktrace.TracerProviderOption) {
 			w = run(instr, n)
 			a = run(plain, n)
 		}
-		none, with = none+a, with+w
 		ratios = append(ratios, float64(w)/float64(a))
 	}
 	b.StopTimer()
@@ -85,6 +83,4 @@ func benchmarkInstrumented(b *testing.B, spans sdktrace.TracerProviderOption) {
 	}
 	slices.Sort(ratios)
 	b.ReportMetric(ratios[len(ratios)/2], "instrumented/none")
-	b.ReportMetric(float64(none.Nanoseconds())/float64(b.N), "ns/reuse-none")
-	b.ReportMetric(float64(with.Nanoseconds())/float64(b.N), "ns/reuse-instrumented")
 }

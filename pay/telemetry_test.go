@@ -364,3 +364,27 @@ func TestTelemetryOfWebhooks(t *testing.T) {
 		})
 	}
 }
+
+// TestTelemetryOfLostAttempt: after Ping++'s window, a takeover lists the
+// charges made around the attempt, finds none and counts it lost.
+func TestTelemetryOfLostAttempt(t *testing.T) {
+	e := setup(t)
+	k := newTelemetryKit(t)
+	e.emu.Fail(pingpptest.Fault{Route: pingpptest.RouteCreateCharge, Kind: pingpptest.FaultReset})
+	e.emu.Fail(pingpptest.Fault{Route: pingpptest.RouteListCharges, Kind: pingpptest.FaultHTTP503JSON})
+	if _, err := e.svc.PayForOrder(t.Context(), seedOrderNo, channel.Alipay, pay.AsServer()); err == nil {
+		t.Fatal("PayForOrder succeeded without Ping++")
+	}
+	e.emu.ClearFaults()
+	e.clock.Advance(2 * time.Minute)
+	if _, err := instrumented(t, e, k).PayForOrder(t.Context(), seedOrderNo, channel.Alipay, pay.AsServer()); err != nil {
+		t.Fatal(err)
+	}
+	want := counts{"channel=alipay,resolution=lost,trigger=takeover": 1}
+	if diff := cmp.Diff(want, k.counts(t, "payorder.charge.unknown_outcomes")); diff != "" {
+		t.Errorf("unknown outcomes (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(counts{"channel=alipay,outcome=created": 1}, k.counts(t, "payorder.charges")); diff != "" {
+		t.Errorf("charges (-want +got):\n%s", diff)
+	}
+}
