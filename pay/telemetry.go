@@ -382,15 +382,24 @@ func (t *telemetry) reconciled(ctx context.Context, due, failed int, listed bool
 	t.passOrders.Add(ctx, int64(failed), metric.WithAttributes(keyOutcome.String("failed")))
 }
 
+// countAnomalies counts l's anomalies: with one count where l is a
+// ledger.AnomalyCounter (Memory, PostgreSQL, MySQL), else by listing them.
+func countAnomalies(ctx context.Context, l ledger.Ledger) (int, error) {
+	if c, ok := l.(ledger.AnomalyCounter); ok {
+		return c.CountAnomalies(ctx)
+	}
+	all, err := l.Anomalies(ctx)
+	return len(all), err
+}
+
 // gaugeTimeout bounds the ledger reads of one collection.
 const gaugeTimeout = 5 * time.Second
 
 // registerLedgerGauges registers the gauges read from l at each collection:
 // orders with open work (Due, whose cost follows the open work) and
-// anomalies recorded (Anomalies: the ledger keeps no resolution of an
-// anomaly, so every anomaly recorded is one waiting for a person; its cost
-// follows the number of anomalies, which stays small while people handle
-// them). A collection that cannot read the ledger observes nothing.
+// anomalies recorded (the ledger keeps no resolution of an anomaly, so every
+// anomaly recorded is one waiting for a person). A collection that cannot
+// read the ledger observes nothing.
 func registerLedgerGauges(m metric.Meter, l ledger.Ledger) error {
 	open, err1 := m.Int64ObservableGauge("payorder.ledger.orders_open", metric.WithUnit("{order}"),
 		metric.WithDescription("Orders with open work in the ledger: an open payment attempt, or a paid order whose hook has not succeeded"))
@@ -410,9 +419,9 @@ func registerLedgerGauges(m metric.Meter, l ledger.Ledger) error {
 		if err1 == nil {
 			o.ObserveInt64(open, int64(len(due)))
 		}
-		all, err2 := l.Anomalies(ctx)
+		n, err2 := countAnomalies(ctx, l)
 		if err2 == nil {
-			o.ObserveInt64(anomalies, int64(len(all)))
+			o.ObserveInt64(anomalies, int64(n))
 		}
 		return errors.Join(err1, err2)
 	}, open, anomalies)
