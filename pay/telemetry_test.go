@@ -236,28 +236,6 @@ func TestTelemetryOfPayForOrder(t *testing.T) {
 	})
 }
 
-// TestTelemetryOfTakeover: an attempt whose holder vanished is resolved by
-// the next caller, by an identical repeat inside Ping++'s window.
-func TestTelemetryOfTakeover(t *testing.T) {
-	e := setup(t)
-	k := newTelemetryKit(t)
-	// The first instance's create reaches nobody and its lookup fails: the
-	// attempt stays open.
-	e.emu.Fail(pingpptest.Fault{Route: pingpptest.RouteCreateCharge, Kind: pingpptest.FaultReset})
-	e.emu.Fail(pingpptest.Fault{Route: pingpptest.RouteListCharges, Kind: pingpptest.FaultHTTP503JSON})
-	if _, err := e.svc.PayForOrder(t.Context(), seedOrderNo, channel.Alipay, pay.AsServer()); err == nil {
-		t.Fatal("PayForOrder succeeded without Ping++")
-	}
-	e.emu.ClearFaults()
-	if _, err := instrumented(t, e, k).PayForOrder(t.Context(), seedOrderNo, channel.Alipay, pay.AsServer()); err != nil {
-		t.Fatal(err)
-	}
-	want := counts{"channel=alipay,resolution=found_by_repeat,trigger=takeover": 1}
-	if diff := cmp.Diff(want, k.counts(t, "payorder.charge.unknown_outcomes")); diff != "" {
-		t.Errorf("unknown outcomes (-want +got):\n%s", diff)
-	}
-}
-
 // TestTelemetryOfWebhooks: an applied event, a duplicate, a double payment
 // (an anomaly), a failed hook, a refund delivered twice, an event type
 // payorder ignores and an unsigned body are counted by type and outcome;
@@ -365,26 +343,39 @@ func TestTelemetryOfWebhooks(t *testing.T) {
 	}
 }
 
-// TestTelemetryOfLostAttempt: after Ping++'s window, a takeover lists the
-// charges made around the attempt, finds none and counts it lost.
-func TestTelemetryOfLostAttempt(t *testing.T) {
-	e := setup(t)
-	k := newTelemetryKit(t)
-	e.emu.Fail(pingpptest.Fault{Route: pingpptest.RouteCreateCharge, Kind: pingpptest.FaultReset})
-	e.emu.Fail(pingpptest.Fault{Route: pingpptest.RouteListCharges, Kind: pingpptest.FaultHTTP503JSON})
-	if _, err := e.svc.PayForOrder(t.Context(), seedOrderNo, channel.Alipay, pay.AsServer()); err == nil {
-		t.Fatal("PayForOrder succeeded without Ping++")
-	}
-	e.emu.ClearFaults()
-	e.clock.Advance(2 * time.Minute)
-	if _, err := instrumented(t, e, k).PayForOrder(t.Context(), seedOrderNo, channel.Alipay, pay.AsServer()); err != nil {
-		t.Fatal(err)
-	}
-	want := counts{"channel=alipay,resolution=lost,trigger=takeover": 1}
-	if diff := cmp.Diff(want, k.counts(t, "payorder.charge.unknown_outcomes")); diff != "" {
-		t.Errorf("unknown outcomes (-want +got):\n%s", diff)
-	}
-	if diff := cmp.Diff(counts{"channel=alipay,outcome=created": 1}, k.counts(t, "payorder.charges")); diff != "" {
-		t.Errorf("charges (-want +got):\n%s", diff)
+// TestTelemetryOfTakeover: an attempt whose holder vanished (its create
+// reached nobody and its lookup failed) is resolved by the next caller: by
+// an identical repeat inside Ping++'s window, or after it by a listing that
+// finds no charge, so the attempt is lost and a new charge created.
+func TestTelemetryOfTakeover(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		after      time.Duration
+		resolution string
+	}{
+		{"found_by_repeat", 0, "found_by_repeat"},
+		{"lost", 2 * time.Minute, "lost"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := setup(t)
+			k := newTelemetryKit(t)
+			e.emu.Fail(pingpptest.Fault{Route: pingpptest.RouteCreateCharge, Kind: pingpptest.FaultReset})
+			e.emu.Fail(pingpptest.Fault{Route: pingpptest.RouteListCharges, Kind: pingpptest.FaultHTTP503JSON})
+			if _, err := e.svc.PayForOrder(t.Context(), seedOrderNo, channel.Alipay, pay.AsServer()); err == nil {
+				t.Fatal("PayForOrder succeeded without Ping++")
+			}
+			e.emu.ClearFaults()
+			e.clock.Advance(tc.after)
+			if _, err := instrumented(t, e, k).PayForOrder(t.Context(), seedOrderNo, channel.Alipay, pay.AsServer()); err != nil {
+				t.Fatal(err)
+			}
+			want := counts{"channel=alipay,resolution=" + tc.resolution + ",trigger=takeover": 1}
+			if diff := cmp.Diff(want, k.counts(t, "payorder.charge.unknown_outcomes")); diff != "" {
+				t.Errorf("unknown outcomes (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(counts{"channel=alipay,outcome=created": 1}, k.counts(t, "payorder.charges")); diff != "" {
+				t.Errorf("charges (-want +got):\n%s", diff)
+			}
+		})
 	}
 }
