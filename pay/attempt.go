@@ -242,10 +242,12 @@ func (s *Service) lookUpUnknown(ctx context.Context, o order.Order, att ledger.A
 			return r.Finish(att.ID, att.Fence, ledger.AttemptCharged, &rec, "found after an unanswered create")
 		})
 		if err == nil {
+			s.tel.unknownOutcome(ctx, att.Channel, triggerNoAnswer, resolvedByListing)
 			return c, answer, nil
 		}
 		return nil, lookAgain, ignoreFenced(err, "recording charge "+c.ID+" of order "+o.No)
 	}
+	s.tel.unknownOutcome(ctx, att.Channel, triggerNoAnswer, resolvedLeftOpen)
 	s.finish(ctx, o.No, att, func(r *ledger.Record) error { return r.Release(att.ID, att.Fence) })
 	return nil, answer, payorder.NewError(payorder.CodePaymentFailed,
 		"Ping++ did not answer the create for order "+o.No+"; the next call finds out what it made", errors.Join(cause, err))
@@ -301,7 +303,8 @@ const (
 func (s *Service) resolve(ctx context.Context, o order.Order, att ledger.Attempt, now time.Time) error {
 	window := att.Channel.Idempotency().Window
 	if now.Sub(att.StartedAt) < window/2-repeatMargin {
-		_, _, err := s.send(ctx, o, att)
+		c, _, err := s.send(ctx, o, att)
+		s.tel.repeated(ctx, att.Channel, c != nil)
 		return err
 	}
 	var params pingxx.ChargeParams
@@ -314,6 +317,7 @@ func (s *Service) resolve(ctx context.Context, o order.Order, att ledger.Attempt
 	stop()
 	rctx := context.WithoutCancel(ctx)
 	if err != nil {
+		s.tel.unknownOutcome(ctx, att.Channel, triggerTakeover, resolvedLeftOpen)
 		s.finish(rctx, o.No, att, func(r *ledger.Record) error { return r.Release(att.ID, att.Fence) })
 		return payorder.NewError(payorder.CodePaymentFailed, "looking up an earlier charge of order "+o.No, err)
 	}
@@ -323,10 +327,12 @@ func (s *Service) resolve(ctx context.Context, o order.Order, att ledger.Attempt
 			err := s.finish(rctx, o.No, att, func(r *ledger.Record) error {
 				return r.Finish(att.ID, att.Fence, ledger.AttemptCharged, &rec, "found by listing")
 			})
+			s.tel.tookOver(ctx, att.Channel, resolvedByListing, err)
 			return ignoreFenced(err, "recording charge "+c.ID+" of order "+o.No)
 		}
 	}
 	if len(found) > 0 {
+		s.tel.unknownOutcome(ctx, att.Channel, triggerTakeover, resolvedMismatch)
 		return ignoreFenced(s.closeMismatched(rctx, o.No, att, found, "listed charges differ from the request"), "closing attempt "+att.ID)
 	}
 	evidence := fmt.Sprintf("no charge with order_no %s among the app's charges created %s to %s",
@@ -334,6 +340,7 @@ func (s *Service) resolve(ctx context.Context, o order.Order, att ledger.Attempt
 	err = s.finish(rctx, o.No, att, func(r *ledger.Record) error {
 		return r.Finish(att.ID, att.Fence, ledger.AttemptLost, nil, evidence)
 	})
+	s.tel.tookOver(ctx, att.Channel, resolvedLost, err)
 	return ignoreFenced(err, "closing attempt "+att.ID)
 }
 

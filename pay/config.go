@@ -7,6 +7,9 @@ import (
 	"net/netip"
 	"time"
 
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/yianpay/payorder/channel"
 )
 
@@ -78,6 +81,12 @@ type Config struct {
 	// discards. Errors it returns are logged by whoever answers them (the
 	// handlers), not here.
 	Logger *slog.Logger
+	// MeterProvider receives the Service's metrics (README, "Watching it");
+	// nil records none. Nothing global is read or set.
+	MeterProvider metric.MeterProvider
+	// TracerProvider receives spans of PayForOrder, webhook events and hook
+	// runs; nil records none. Nothing global is read or set.
+	TracerProvider trace.TracerProvider
 }
 
 // DefaultLockTTL is the default Config.LockTTL.

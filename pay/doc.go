@@ -25,4 +25,11 @@
 // happen on the way. WebhookHandler, SyncOrder and Reconcile record payments
 // and run the host's fulfilment hook (OnPaid, or OnPaidTx inside the ledger
 // transaction).
+//
+// Given an OpenTelemetry MeterProvider and TracerProvider in Config, a
+// Service counts its charges, unknown outcomes, webhook events, anomalies,
+// hook runs and reconciliation passes, times PayForOrder and the hooks,
+// reports the ledger's open work as gauges, and traces PayForOrder, webhook
+// events and hook runs (README, "Watching it"). Without them it records
+// nothing and touches no global provider.
 package pay

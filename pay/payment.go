@@ -44,9 +44,12 @@ type Fulfilment struct {
 // A nil error means the event is durably handled and may be acknowledged; an
 // error means it must be delivered again (the ledger or a hook failed, or
 // another delivery of the same payment is running its hook right now).
-func (s *Service) HandleEvent(ctx context.Context, ev *pingxx.Event) error {
+func (s *Service) HandleEvent(ctx context.Context, ev *pingxx.Event) (err error) {
+	ctx, call := s.tel.startEvent(ctx, ev.Type)
+	defer func() { call.end(ctx, err) }()
 	if ev.Livemode != s.cfg.Livemode {
 		s.cfg.Logger.WarnContext(ctx, "pay: event of the other mode ignored", "event_id", ev.ID, "livemode", ev.Livemode)
+		noteEvent(ctx, eventIgnored)
 		return nil
 	}
 	switch ev.Type {
@@ -64,6 +67,7 @@ func (s *Service) HandleEvent(ctx context.Context, ev *pingxx.Event) error {
 		return s.applyRefund(ctx, r, ev)
 	}
 	s.cfg.Logger.DebugContext(ctx, "pay: event ignored", "event_id", ev.ID, "type", ev.Type)
+	noteEvent(ctx, eventIgnored)
 	return nil
 }
 
@@ -96,10 +100,12 @@ func (s *Service) foreign(app string, livemode bool) string {
 func (s *Service) applyPaidCharge(ctx context.Context, c *pingxx.Charge, eventID string, report []byte) error {
 	if !c.Paid {
 		s.cfg.Logger.WarnContext(ctx, "pay: report of an unpaid charge ignored", "charge_id", c.ID, "event_id", eventID)
+		noteEvent(ctx, eventIgnored)
 		return nil
 	}
 	if why := s.foreign(c.App, c.Livemode); why != "" {
 		s.cfg.Logger.WarnContext(ctx, "pay: payment of a foreign charge ignored", "charge_id", c.ID, "event_id", eventID, "foreign", why)
+		noteEvent(ctx, eventIgnored)
 		return nil
 	}
 	o, err := s.orderOfCharge(ctx, c.ID, metadataOrderNo(c), c.OrderNo)
@@ -127,7 +133,9 @@ func (s *Service) applyPaidCharge(ctx context.Context, c *pingxx.Charge, eventID
 	closed := o.Closed || c.TimePaid != 0 && !o.Open(paidAt)
 	var outcome ledger.PaymentOutcome
 	var a ledger.Anomaly
+	var seen bool // reported paid before: a redelivery
 	rec, err := s.ledger.Update(ctx, o.No, func(r *ledger.Record, _ any) error {
+		seen = r.Charge(c.ID) != nil && !r.Charge(c.ID).PaidAt.IsZero()
 		outcome = r.ApplyPayment(payment, chargeRecord(c, ledger.Attempt{}), closed)
 		a = paymentAnomaly(o, r, c, outcome, report)
 		if a.ID != "" {
@@ -139,6 +147,7 @@ func (s *Service) applyPaidCharge(ctx context.Context, c *pingxx.Charge, eventID
 		return internal("recording the payment of order "+o.No, err)
 	}
 	s.cfg.Logger.InfoContext(ctx, "pay: payment", "order_no", o.No, "charge_id", c.ID, "event_id", eventID, "outcome", outcome)
+	s.tel.payment(ctx, outcome, a, seen)
 	if a.ID != "" {
 		s.cfg.Logger.ErrorContext(ctx, "pay: payment anomaly", "id", a.ID, "kind", a.Kind, "order_no", a.OrderNo, "detail", a.Detail)
 		if err := s.tellAnomaly(ctx, a); err != nil {
@@ -192,6 +201,9 @@ func (s *Service) anomaly(ctx context.Context, a ledger.Anomaly, objectID string
 	}
 	if created {
 		s.cfg.Logger.ErrorContext(ctx, "pay: payment anomaly", "id", a.ID, "kind", a.Kind, "order_no", a.OrderNo, "detail", a.Detail)
+		s.tel.anomaly(ctx, a.Kind)
+	} else {
+		noteEvent(ctx, eventDuplicate)
 	}
 	return s.tellAnomaly(ctx, a)
 }
@@ -200,7 +212,7 @@ func (s *Service) tellAnomaly(ctx context.Context, a ledger.Anomaly) error {
 	if s.cfg.OnAnomaly == nil {
 		return nil
 	}
-	if err := s.cfg.OnAnomaly(ctx, a); err != nil {
+	if err := s.tel.runHook(ctx, hookOnAnomaly, func(ctx context.Context) error { return s.cfg.OnAnomaly(ctx, a) }); err != nil {
 		return fmt.Errorf("pay: OnAnomaly %s: %w", a.ID, err)
 	}
 	return nil
@@ -223,7 +235,7 @@ func (s *Service) fulfil(ctx context.Context, o order.Order, rec *ledger.Record)
 			if !r.NeedsFulfilment() {
 				return errUnchanged
 			}
-			if err := s.cfg.OnPaidTx(ctx, db, f); err != nil {
+			if err := s.tel.runHook(ctx, hookOnPaidTx, func(ctx context.Context) error { return s.cfg.OnPaidTx(ctx, db, f) }); err != nil {
 				return &hookError{err}
 			}
 			r.FinishFulfilment(r.Fulfilment.Claim, true)
@@ -324,7 +336,7 @@ func (s *Service) runClaimed(ctx context.Context, no string, claim ledger.Claim,
 			}
 		}
 	}()
-	err := s.cfg.OnPaid(hookCtx, f)
+	err := s.tel.runHook(hookCtx, hookOnPaid, func(ctx context.Context) error { return s.cfg.OnPaid(ctx, f) })
 	close(done)
 	<-renewed
 	return err
@@ -367,6 +379,7 @@ func fulfilment(o order.Order, rec *ledger.Record) (Fulfilment, error) {
 func (s *Service) applyRefund(ctx context.Context, r *pingxx.Refund, ev *pingxx.Event) error {
 	if r.Status != "succeeded" && !r.Succeed {
 		s.cfg.Logger.WarnContext(ctx, "pay: refund.succeeded for a refund that has not succeeded ignored", "refund_id", r.ID, "status", r.Status)
+		noteEvent(ctx, eventIgnored)
 		return nil
 	}
 	o, err := s.orderOfCharge(ctx, r.ChargeID, metadataString(r.Metadata, "order_no"), r.ChargeOrderNo)
@@ -382,6 +395,7 @@ func (s *Service) applyRefund(ctx context.Context, r *pingxx.Refund, ev *pingxx.
 	if why, err := s.foreignRefund(ctx, o.No, r.ChargeID); err != nil || why != "" {
 		if why != "" {
 			s.cfg.Logger.WarnContext(ctx, "pay: refund of a foreign charge ignored", "refund_id", r.ID, "charge_id", r.ChargeID, "foreign", why)
+			noteEvent(ctx, eventIgnored)
 		}
 		return err
 	}
@@ -393,6 +407,7 @@ func (s *Service) applyRefund(ctx context.Context, r *pingxx.Refund, ev *pingxx.
 		return nil
 	})
 	if errors.Is(err, errUnchanged) {
+		noteEvent(ctx, eventDuplicate)
 		return nil
 	}
 	if err != nil {
@@ -541,6 +556,7 @@ func (s *Service) Record(ctx context.Context, no string) (*ledger.Record, error)
 func (s *Service) Reconcile(ctx context.Context, lookback time.Duration) error {
 	due, err := s.ledger.Due(ctx, s.cfg.Now().Add(-lookback))
 	if err != nil {
+		s.tel.reconciled(ctx, 0, 0, false)
 		return internal("listing orders with open work", err)
 	}
 	var errs []error
@@ -549,6 +565,7 @@ func (s *Service) Reconcile(ctx context.Context, lookback time.Duration) error {
 			errs = append(errs, fmt.Errorf("order %s: %w", no, err))
 		}
 	}
+	s.tel.reconciled(ctx, len(due), len(errs), true)
 	return errors.Join(errs...)
 }
 

@@ -28,6 +28,7 @@ type Service struct {
 	// group in line, so that only one of them at a time works the ledger's
 	// attempt; the ledger excludes the other processes.
 	locks keyedMutex
+	tel   *telemetry
 }
 
 // Anomaly is a payment that needs a person; see ledger.Anomaly.
@@ -50,7 +51,11 @@ func New(cfg Config, orders OrderStore, l ledger.Ledger, gw Gateway) (*Service, 
 			return nil, fmt.Errorf("pay: config: unknown channel %q", c)
 		}
 	}
-	return &Service{cfg: cfg, orders: orders, ledger: l, gw: gw}, nil
+	tel, err := newTelemetry(cfg.MeterProvider, cfg.TracerProvider, l)
+	if err != nil {
+		return nil, fmt.Errorf("pay: config: metrics: %w", err)
+	}
+	return &Service{cfg: cfg, orders: orders, ledger: l, gw: gw, tel: tel}, nil
 }
 
 // PayOption tunes one PayForOrder call.
@@ -105,7 +110,9 @@ func Extra(extra map[string]any) PayOption {
 // A cancelled ctx does not prove that no charge was created: the attempt
 // stays in the ledger, and the next call for the order (on any instance) or
 // Reconcile finds out what it made before anything is created again.
-func (s *Service) PayForOrder(ctx context.Context, orderNo string, ch channel.Channel, opts ...PayOption) (*Charge, error) {
+func (s *Service) PayForOrder(ctx context.Context, orderNo string, ch channel.Channel, opts ...PayOption) (_ *Charge, err error) {
+	ctx, call := s.tel.startPay(ctx, ch)
+	defer func() { call.end(ctx, err) }()
 	req := payRequest{clientIP: "127.0.0.1"}
 	for _, o := range opts {
 		o(&req)
@@ -135,8 +142,10 @@ func (s *Service) PayForOrder(ctx context.Context, orderNo string, ch channel.Ch
 		return nil, order.NotPayable(order.MessagePaid, "order "+o.No+" is "+string(rec.Status()))
 	}
 	if c := rec.LiveCharge(ch, extraKey, o.Amount, o.CurrencyOrDefault(), s.cfg.ReuseMargin); c != nil {
+		call.path = pathReuse
 		return recordedCharge(c), nil
 	}
+	call.path = pathCreate
 	return s.obtainCharge(ctx, o, ch, req, extraKey, rec)
 }
 

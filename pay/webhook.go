@@ -48,6 +48,7 @@ func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, pingxx.MaxEventBytes))
 	if err != nil {
 		var tooLarge *http.MaxBytesError
+		h.svc.tel.refusedEvent(r.Context())
 		if errors.As(err, &tooLarge) {
 			http.Error(w, "body too large", http.StatusRequestEntityTooLarge)
 			return
@@ -60,9 +61,10 @@ func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case errors.Is(err, pingxx.ErrMalformedEvent):
 		// Genuinely signed, yet not an event we can read: keep it.
-		err = h.svc.KeepUnreadable(r.Context(), body, err)
+		err = h.svc.keepUnreadableEvent(r.Context(), body, err)
 	case err != nil:
 		h.log.WarnContext(r.Context(), "pay: webhook rejected", "err", err, "remote", r.RemoteAddr)
+		h.svc.tel.refusedEvent(r.Context())
 		http.Error(w, webhookRejection(err), http.StatusBadRequest)
 		return
 	default:

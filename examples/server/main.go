@@ -14,6 +14,13 @@
 // DATABASE_URL (-emulator-with-database allows it) and addresses beyond
 // loopback (-emulator-public); -emulator-url needs -emulator-webhook-key, the
 // key file the standalone emulator wrote.
+//
+// With -metrics-addr (or PAYORDER_METRICS_ADDR) it serves payorder's metrics
+// at GET /metrics on that address, in Prometheus's format, on a listener of
+// its own so that the public endpoint never shows them:
+//
+//	go run ./examples/server -metrics-addr 127.0.0.1:9464
+//	curl http://127.0.0.1:9464/metrics
 package main
 
 import (
@@ -30,6 +37,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"go.opentelemetry.io/otel/metric"
 
 	"github.com/yianpay/payorder/channel"
 	"github.com/yianpay/payorder/examples/internal/serve"
@@ -52,6 +61,7 @@ func main() {
 type addrs struct {
 	API      string // host:port of the endpoint
 	Emulator string // base URL of the embedded emulator; "" with real Ping++
+	Metrics  string // host:port of GET /metrics; "" when off
 }
 
 // run serves until ctx is done. ready, when not nil, learns the addresses
@@ -63,6 +73,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	emulatorAddr := flags.String("emulator-addr", "127.0.0.1:8001", "address of the embedded Ping++ emulator")
 	emulatorURL := flags.String("emulator-url", "", "base URL of an external emulator (go run ./examples/pingpp-emulator) to use instead of the embedded one, so that several servers share it")
 	lockTTL := flags.Duration("lock-ttl", pay.DefaultLockTTL, "the lease of a payment attempt: how long a crashed instance keeps others waiting before one takes its attempt over")
+	metricsAddr := flags.String("metrics-addr", getenv("PAYORDER_METRICS_ADDR"), "address of GET /metrics (Prometheus), on a listener of its own; empty (the default, unless PAYORDER_METRICS_ADDR is set) serves no metrics")
 	channelList := flags.String("channels", "alipay,wx", "channels buyers may pay with, comma-separated Ping++ channel codes (alipay_wap for pingpp-js in a browser)")
 	fulfilDelay := flags.Duration("fulfil-delay", 0, "how long the example's fulfilment hook works before it unlocks the courses (a slow downstream service; for tests of what survives it)")
 	safe := safetyFlags(flags)
@@ -84,7 +95,27 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 		return err
 	}
 	webhookURL := "http://" + l.Addr().String() + "/pay/webhook/"
-	gw, emuURL, webhookKey, closeGateway, err := gateway(getenv, *emulatorAddr, *emulatorURL, webhookURL, out, safe)
+	var meters metric.MeterProvider // nil: no metrics
+	var metricsAt string
+	if *metricsAddr != "" {
+		mp, handler, err := newMetrics()
+		if err != nil {
+			return err
+		}
+		defer mp.Shutdown(context.WithoutCancel(ctx))
+		ml, err := net.Listen("tcp", *metricsAddr)
+		if err != nil {
+			return fmt.Errorf("-metrics-addr: %w", err)
+		}
+		defer ml.Close()
+		metricsCtx, stopMetrics := context.WithCancel(ctx)
+		served := make(chan struct{})
+		go func() { defer close(served); serve.Serve(metricsCtx, ml, handler) }()
+		defer func() { stopMetrics(); <-served }()
+		meters, metricsAt = mp, ml.Addr().String()
+		fmt.Fprintf(out, "payorder: metrics at GET http://%s/metrics\n", metricsAt)
+	}
+	gw, emuURL, webhookKey, closeGateway, err := gateway(getenv, *emulatorAddr, *emulatorURL, webhookURL, meters, out, safe)
 	if err != nil {
 		return err
 	}
@@ -105,6 +136,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 		Channels: channels,
 		LockTTL:  *lockTTL,
 		Logger:   logger,
+		// The same provider for pay and pingxx: one /metrics shows both.
+		MeterProvider: meters,
 		OnPaid: func(ctx context.Context, f pay.Fulfilment) error {
 			select {
 			case <-ctx.Done():
@@ -145,7 +178,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	fmt.Fprintf(out, "try:\n  curl -X PUT -H 'Authorization: Token %s' -d 'order_no=%s&channel=alipay' http://%s/pay/pay_for_order/\n",
 		seedToken, seedOrderNo, l.Addr())
 	if ready != nil {
-		ready(addrs{API: l.Addr().String(), Emulator: emuURL})
+		ready(addrs{API: l.Addr().String(), Emulator: emuURL, Metrics: metricsAt})
 	}
 	if err := serve.ServeTimeouts(ctx, l, mux, safe.timeouts); err != nil {
 		return err
@@ -157,10 +190,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 // gateway returns a Ping++ client and the public key webhooks are signed
 // with: real Ping++ when PINGPP_SECRET_KEY is set; else the external emulator
 // at externalURL, when given; else an emulator started on emulatorAddr that
-// posts its webhooks to webhookURL.
-func gateway(getenv func(string) string, emulatorAddr, externalURL, webhookURL string, out io.Writer, safe *safety) (c *pingxx.Client, emulatorURL string, webhookKey *rsa.PublicKey, closer func(), err error) {
+// posts its webhooks to webhookURL. The client records its requests in mp
+// (nil: nowhere).
+func gateway(getenv func(string) string, emulatorAddr, externalURL, webhookURL string, mp metric.MeterProvider, out io.Writer, safe *safety) (c *pingxx.Client, emulatorURL string, webhookKey *rsa.PublicKey, closer func(), err error) {
 	if key := getenv("PINGPP_SECRET_KEY"); key != "" {
-		cfg := pingxx.Config{SecretKey: key, AppID: getenv("PINGPP_APP_ID"), BaseURL: getenv("PINGPP_API_BASE")}
+		cfg := pingxx.Config{SecretKey: key, AppID: getenv("PINGPP_APP_ID"), BaseURL: getenv("PINGPP_API_BASE"), MeterProvider: mp}
 		if f := getenv("PINGPP_PRIVATE_KEY_FILE"); f != "" {
 			pem, err := os.ReadFile(f)
 			if err != nil {
@@ -193,7 +227,7 @@ func gateway(getenv func(string) string, emulatorAddr, externalURL, webhookURL s
 			return nil, "", nil, nil, err
 		}
 		externalURL = strings.TrimSuffix(externalURL, "/")
-		c, err = pingxx.NewClient(pingxx.Config{SecretKey: pingpptest.DefaultSecretKey, AppID: pingpptest.DefaultAppID, BaseURL: externalURL + "/v1"})
+		c, err = pingxx.NewClient(pingxx.Config{SecretKey: pingpptest.DefaultSecretKey, AppID: pingpptest.DefaultAppID, BaseURL: externalURL + "/v1", MeterProvider: mp})
 		if err != nil {
 			return nil, "", nil, nil, err
 		}
@@ -208,7 +242,7 @@ func gateway(getenv func(string) string, emulatorAddr, externalURL, webhookURL s
 	if err != nil {
 		return nil, "", nil, nil, fmt.Errorf("embedded Ping++ emulator: %w", err)
 	}
-	c, err = pingxx.NewClient(pingxx.Config{SecretKey: pingpptest.DefaultSecretKey, AppID: pingpptest.DefaultAppID, BaseURL: emu.APIBase()})
+	c, err = pingxx.NewClient(pingxx.Config{SecretKey: pingpptest.DefaultSecretKey, AppID: pingpptest.DefaultAppID, BaseURL: emu.APIBase(), MeterProvider: mp})
 	if err != nil {
 		emu.Close()
 		return nil, "", nil, nil, err

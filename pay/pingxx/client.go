@@ -9,6 +9,9 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // DefaultBaseURL is Ping++'s API root; test and live mode share it and are
@@ -60,6 +63,13 @@ type Config struct {
 	// Now gives the time for request timestamps and for counting the
 	// idempotency window of retried creates; default time.Now.
 	Now func() time.Time
+	// MeterProvider receives the latency of every request to Ping++ and
+	// the count of retries (by route and status code); nil records none.
+	// Nothing global is read or set.
+	MeterProvider metric.MeterProvider
+	// TracerProvider receives a client span per API call, with its retries
+	// as events; nil records none. Nothing global is read or set.
+	TracerProvider trace.TracerProvider
 }
 
 // Client talks to the Ping++ API with its own key, app, HTTP client and
@@ -76,6 +86,7 @@ type Client struct {
 	maxRetries int
 	backoff    time.Duration
 	now        func() time.Time
+	tel        *telemetry
 }
 
 // NewClient checks cfg and returns a Client. It fails on an empty or
@@ -124,6 +135,9 @@ func NewClient(cfg Config) (*Client, error) {
 	}
 	if c.now == nil {
 		c.now = time.Now
+	}
+	if c.tel, err = newTelemetry(cfg.MeterProvider, cfg.TracerProvider); err != nil {
+		return nil, fmt.Errorf("pingxx: config: metrics: %w", err)
 	}
 	return c, nil
 }

@@ -44,4 +44,11 @@
 // ParseEvent verifies the X-Pingplusplus-Signature header over the raw body
 // with Ping++'s public key (ParsePublicKey) before decoding anything;
 // SignWebhook signs payloads for tests of a webhook receiver.
+//
+// # Telemetry
+//
+// Config.MeterProvider receives the latency of every HTTP request to Ping++
+// by route template and status code, and the count of retries;
+// Config.TracerProvider a client span per call with its retries as events.
+// Both are optional, and no global provider is read.
 package pingxx

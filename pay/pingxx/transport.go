@@ -58,13 +58,16 @@ type result struct {
 }
 
 // do runs r with retries and decodes a 2xx answer into v.
-func (c *Client) do(ctx context.Context, r *request, v any) error {
+func (c *Client) do(ctx context.Context, r *request, v any) (err error) {
 	var (
 		firstSend time.Time // when the first attempt that may have reached Ping++ started
 		unknown   bool      // an attempt may have been processed without a definite answer
 		last      error
 		attempts  int
+		status    int // of the last attempt
 	)
+	ctx, span, route := c.tel.start(ctx, r)
+	defer func() { c.tel.end(span, attempts, status, err) }()
 	for {
 		if err := ctx.Err(); err != nil {
 			last = c.wrap(r, fmt.Errorf("not sent: %w", err), last)
@@ -77,6 +80,8 @@ func (c *Client) do(ctx context.Context, r *request, v any) error {
 			firstSend = start
 		}
 		retry, err := c.judge(ctx, r, res, v)
+		status = res.status
+		c.tel.attempt(ctx, route, res, time.Since(began))
 		c.log.LogAttrs(ctx, slog.LevelDebug, "pingxx request",
 			slog.String("method", r.method), slog.String("path", r.path),
 			slog.Int("attempt", attempts), slog.Int("status", res.status),
@@ -100,6 +105,7 @@ func (c *Client) do(ctx context.Context, r *request, v any) error {
 		c.log.LogAttrs(ctx, slog.LevelWarn, "pingxx retry",
 			slog.String("method", r.method), slog.String("path", r.path),
 			slog.Int("attempt", attempts), slog.Duration("wait", wait), slog.String("error", err.Error()))
+		c.tel.retry(ctx, span, route, attempts, res.status, wait)
 		if err := sleep(ctx, wait); err != nil {
 			last = fmt.Errorf("pingxx: %s %s: %w while waiting to retry after: %w", r.method, r.path, err, last)
 			break
