@@ -14,4 +14,8 @@
 // Each order is charged at most once per channel while its charge is live,
 // among concurrent callers in one process and, when the store implements
 // Locker, across processes.
+//
+// Service.Refund refunds a paid order for an operator, once per refund
+// request id, never beyond what was paid, across instances sharing the
+// ledger; OnRefunded tells the host when a refund has succeeded.
 package pay

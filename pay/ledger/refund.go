@@ -259,6 +259,7 @@ func (r *Record) ReportRefund(id string, rep RefundReport) bool {
 	a.RefundID = rep.RefundID
 	switch rep.State {
 	case RefundSucceeded:
+		a.Evidence = rep.Evidence
 		rf := Refund{ID: rep.RefundID, ChargeID: a.ChargeID, Amount: rep.Amount,
 			SucceededAt: rep.SucceededAt, EventID: rep.EventID, RequestID: a.ID}
 		if !r.ApplyRefund(rf) {
