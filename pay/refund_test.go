@@ -39,29 +39,26 @@ func ledgerKinds() []ledgerKind {
 	return []ledgerKind{
 		{"memory", func(_ testing.TB, n int, now func() time.Time) []ledger.Ledger {
 			m := &ledger.Memory{Now: now}
-			ls := make([]ledger.Ledger, n)
-			for i := range ls {
-				ls[i] = m
-			}
-			return ls
+			return instances(n, func() ledger.Ledger { return m })
 		}},
 		{"postgres", func(t testing.TB, n int, _ func() time.Time) []ledger.Ledger {
 			db := pgtest.New(t)
-			ls := make([]ledger.Ledger, n)
-			for i := range ls {
-				ls[i] = postgres.New(db.Pool(t), postgres.Config{})
-			}
-			return ls
+			return instances(n, func() ledger.Ledger { return postgres.New(db.Pool(t), postgres.Config{}) })
 		}},
 		{"mysql", func(t testing.TB, n int, _ func() time.Time) []ledger.Ledger {
 			db := mysqltest.New(t)
-			ls := make([]ledger.Ledger, n)
-			for i := range ls {
-				ls[i] = mysql.New(db.Open(t), mysql.Config{})
-			}
-			return ls
+			return instances(n, func() ledger.Ledger { return mysql.New(db.Open(t), mysql.Config{}) })
 		}},
 	}
+}
+
+// instances returns n ledgers made by open.
+func instances(n int, open func() ledger.Ledger) []ledger.Ledger {
+	ls := make([]ledger.Ledger, n)
+	for i := range ls {
+		ls[i] = open()
+	}
+	return ls
 }
 
 // eachLedger runs test on every ledger kind, in parallel.

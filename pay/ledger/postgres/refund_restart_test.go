@@ -4,9 +4,9 @@ import (
 	"context"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/yianpay/payorder/pay"
+	"github.com/yianpay/payorder/pay/ledger"
 )
 
 // TestOnRefundedRunsOnceAcrossADatabaseRestart: the database crashes while
@@ -40,37 +40,16 @@ func TestOnRefundedRunsOnceAcrossADatabaseRestart(t *testing.T) {
 			_, errs[i] = svc.Refund(context.Background(), no, 40, pay.RefundRequest{ID: "restart-" + no, Description: "退款"})
 		})
 	}
-	for range n {
-		<-started
-	}
-	e.srv.Stop(t)
-	close(finish)               // the hooks succeed while the database is down
-	time.Sleep(2 * time.Second) // the outage itself, not a synchronisation
-	e.srv.Start(t)
+	e.outage(t, started, n, finish)
 	wg.Wait()
 	for i, err := range errs {
 		if err != nil {
 			t.Errorf("Refund of %s: %v", e.orders[i], err)
 		}
 	}
-	deadline := time.Now().Add(time.Minute)
-	for {
-		err := svc.Reconcile(context.Background(), time.Hour)
-		done := 0
-		for _, no := range e.orders {
-			rec, rerr := svc.Record(context.Background(), no)
-			if rerr == nil && len(rec.Refunds) == 1 && !rec.Refunds[0].Notice.FulfilledAt.IsZero() {
-				done++
-			}
-		}
-		if done == n {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d of %d refund hooks recorded after a minute of reconciling; last error: %v", done, n, err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	e.reconcileUntil(t, svc, "with their refund hook recorded", func(rec *ledger.Record) bool {
+		return len(rec.Refunds) == 1 && !rec.Refunds[0].Notice.FulfilledAt.IsZero()
+	})
 	mu.Lock()
 	defer mu.Unlock()
 	if len(runs) != n {
