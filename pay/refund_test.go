@@ -78,6 +78,7 @@ type refundEnv struct {
 	client   *pingxx.Client
 	store    *order.MemStore
 	clock    *clock
+	ledgers  []ledger.Ledger
 	svcs     []*pay.Service
 	webhooks []*pay.WebhookHandler
 	notices  *notices
@@ -109,7 +110,8 @@ func setupRefunds(t *testing.T, k ledgerKind, n int) *refundEnv {
 		t.Fatal(err)
 	}
 	e := &refundEnv{emu: emu, client: client, store: &order.MemStore{}, clock: clk, notices: &notices{runs: map[string]int{}}}
-	for _, l := range k.open(t, n, clk.Now) {
+	e.ledgers = k.open(t, n, clk.Now)
+	for _, l := range e.ledgers {
 		svc, err := pay.New(pay.Config{
 			AppID: pingpptest.DefaultAppID, Now: clk.Now, Channels: []channel.Channel{channel.Alipay, channel.Wx},
 			OnRefunded: func(ctx context.Context, rn pay.RefundNotice) error {
@@ -516,5 +518,83 @@ func TestRefundErrors(t *testing.T) {
 	}
 	if got := e.emu.Stats().RefundRequests; got != 1 {
 		t.Errorf("the emulator got %d refund requests; want only the first", got)
+	}
+}
+
+// pausingRefunds parks one CreateRefund, before or after Ping++ made the
+// refund, until resume is closed: an instance paused while it holds the
+// refund attempt.
+type pausingRefunds struct {
+	pay.Gateway
+	afterSend bool
+	paused    chan struct{}
+	resume    chan struct{}
+}
+
+func (g *pausingRefunds) CreateRefund(ctx context.Context, id string, p *pingxx.RefundParams) (*pingxx.Refund, error) {
+	if !g.afterSend {
+		close(g.paused)
+		<-g.resume
+		return g.Gateway.CreateRefund(ctx, id, p)
+	}
+	rf, err := g.Gateway.CreateRefund(ctx, id, p)
+	close(g.paused)
+	<-g.resume
+	return rf, err
+}
+
+// TestPausedRefundHolderIsTakenOver: an instance paused past its lease while
+// it holds a refund attempt is taken over by another with the same request
+// id. Whether the paused one had sent its request or not, Ping++ gets one
+// refund request, and both callers end with the same refund.
+func TestPausedRefundHolderIsTakenOver(t *testing.T) {
+	for _, tt := range []struct {
+		name      string
+		afterSend bool
+	}{{"PausedAfterSend", true}, {"PausedBeforeSend", false}} {
+		t.Run(tt.name, func(t *testing.T) {
+			e := setupRefunds(t, ledgerKinds()[0], 1)
+			e.order(t, "PAUSE1", 9900)
+			e.pay(t, "PAUSE1", channel.Alipay)
+			other := e.svcs[0]
+			gw := &pausingRefunds{Gateway: e.client, afterSend: tt.afterSend, paused: make(chan struct{}), resume: make(chan struct{})}
+			paused, err := pay.New(pay.Config{AppID: pingpptest.DefaultAppID, Now: e.clock.Now}, e.store, e.ledgers[0], gw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			type result struct {
+				att ledger.RefundAttempt
+				err error
+			}
+			done := make(chan result, 1)
+			go func() {
+				att, err := paused.Refund(context.Background(), "PAUSE1", 1000, refundReq("paused"))
+				done <- result{att, err}
+			}()
+			<-gw.paused
+			e.clock.Advance(pay.DefaultLockTTL + time.Second)
+			att, err := other.Refund(t.Context(), "PAUSE1", 1000, refundReq("paused"))
+			if tt.afterSend && (err != nil || att.State != ledger.RefundSucceeded) {
+				t.Fatalf("takeover after the send = %+v, %v; want the paused one's refund found", att, err)
+			}
+			if !tt.afterSend && !errors.Is(err, payorder.ErrRefundUnknown) {
+				t.Fatalf("takeover before the send = %+v, %v; want ErrRefundUnknown (nothing at Ping++ yet)", att, err)
+			}
+			close(gw.resume)
+			r := <-done
+			if r.err != nil || r.att.State != ledger.RefundSucceeded {
+				t.Fatalf("the paused caller got %+v, %v; want the refund, succeeded", r.att, r.err)
+			}
+			att, err = other.Refund(t.Context(), "PAUSE1", 1000, refundReq("paused"))
+			if err != nil || att.RefundID != r.att.RefundID {
+				t.Errorf("after both: %+v, %v; want refund %s", att, err, r.att.RefundID)
+			}
+			if got := e.emu.Stats().RefundRequests; got != 1 {
+				t.Errorf("the emulator got %d refund requests; want 1", got)
+			}
+			if rec := e.record(t, "PAUSE1"); len(rec.Refunds) != 1 || rec.Refunds[0].Amount != 1000 {
+				t.Errorf("ledger refunds %+v; want one of 1000", rec.Refunds)
+			}
+		})
 	}
 }
