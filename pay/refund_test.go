@@ -524,22 +524,10 @@ func TestRefundErrors(t *testing.T) {
 // pausingRefunds parks one CreateRefund, before or after Ping++ made the
 // refund, until resume is closed: an instance paused while it holds the
 // refund attempt.
-type pausingRefunds struct {
-	pay.Gateway
-	afterSend bool
-	paused    chan struct{}
-	resume    chan struct{}
-}
+type pausingRefunds struct{ *pausingGateway }
 
-func (g *pausingRefunds) CreateRefund(ctx context.Context, id string, p *pingxx.RefundParams) (*pingxx.Refund, error) {
-	if !g.afterSend {
-		close(g.paused)
-		<-g.resume
-		return g.Gateway.CreateRefund(ctx, id, p)
-	}
-	rf, err := g.Gateway.CreateRefund(ctx, id, p)
-	close(g.paused)
-	<-g.resume
+func (g pausingRefunds) CreateRefund(ctx context.Context, id string, p *pingxx.RefundParams) (rf *pingxx.Refund, err error) {
+	g.park(func() { rf, err = g.Gateway.CreateRefund(ctx, id, p) })
 	return rf, err
 }
 
@@ -557,7 +545,7 @@ func TestPausedRefundHolderIsTakenOver(t *testing.T) {
 			e.order(t, "PAUSE1", 9900)
 			e.pay(t, "PAUSE1", channel.Alipay)
 			other := e.svcs[0]
-			gw := &pausingRefunds{Gateway: e.client, afterSend: tt.afterSend, paused: make(chan struct{}), resume: make(chan struct{})}
+			gw := pausingRefunds{&pausingGateway{Gateway: e.client, afterSend: tt.afterSend, paused: make(chan struct{}), resume: make(chan struct{})}}
 			paused, err := pay.New(pay.Config{AppID: pingpptest.DefaultAppID, Now: e.clock.Now}, e.store, e.ledgers[0], gw)
 			if err != nil {
 				t.Fatal(err)
