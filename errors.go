@@ -21,6 +21,16 @@ const (
 	// allows (one per channel and extra); the client sees 支付请求失败.
 	CodeTooManyCharges Code = "too_many_charges"
 	CodeInternal       Code = "internal"
+	// CodeNothingToRefund: the charge has nothing left to refund.
+	CodeNothingToRefund Code = "nothing_to_refund"
+	// CodeRefundTooLarge: the refund asks for more than is refundable.
+	CodeRefundTooLarge Code = "refund_too_large"
+	// CodeOrderNotPaid: the order, or the charge named, is not paid.
+	CodeOrderNotPaid Code = "order_not_paid"
+	// CodeRefundRefused: Ping++ or the channel refused the refund.
+	CodeRefundRefused Code = "refund_refused"
+	// CodeRefundUnknown: the refund's outcome is not known yet.
+	CodeRefundUnknown Code = "refund_outcome_unknown"
 	// CodeInvalidToken and CodeUserInactive are authentication failures; the
 	// endpoint answers them 401 with {"detail": message} as Django REST
 	// framework does, not with the envelope.
@@ -47,6 +57,11 @@ var statusTable = map[Code]codeInfo{
 	CodePaymentFailed:   {-4, "支付请求失败", http.StatusOK},
 	CodeTooManyCharges:  {-4, "支付请求失败", http.StatusOK},
 	CodeInternal:        {-5, "服务器内部错误", http.StatusInternalServerError},
+	CodeNothingToRefund: {-6, "没有可退款的金额", http.StatusOK},
+	CodeRefundTooLarge:  {-7, "退款金额超过可退金额", http.StatusOK},
+	CodeOrderNotPaid:    {-8, "订单未支付", http.StatusOK},
+	CodeRefundRefused:   {-9, "退款被拒绝", http.StatusOK},
+	CodeRefundUnknown:   {-10, "退款结果未知，请用同一退款请求号重试", http.StatusOK},
 	CodeInvalidToken:    {-1, "Invalid token.", http.StatusUnauthorized},
 	CodeUserInactive:    {-1, "User inactive or deleted.", http.StatusUnauthorized},
 }
@@ -123,6 +138,24 @@ var (
 	// ErrTooManyCharges: the order already has as many live charges as
 	// allowed (pay.Config.MaxLiveCharges); nothing was asked of Ping++.
 	ErrTooManyCharges = &Error{Code: CodeTooManyCharges, Message: CodeTooManyCharges.Message()}
+	// ErrNothingToRefund: the charge to refund has nothing left to refund
+	// (refunded in full, or the rest held by refunds still pending).
+	ErrNothingToRefund = &Error{Code: CodeNothingToRefund, Message: CodeNothingToRefund.Message()}
+	// ErrRefundTooLarge: the amount asked is more than the charge's paid
+	// amount minus what is refunded and what is pending; nothing was asked
+	// of Ping++.
+	ErrRefundTooLarge = &Error{Code: CodeRefundTooLarge, Message: CodeRefundTooLarge.Message()}
+	// ErrOrderNotPaid: the order (or the charge named) is not paid, so there
+	// is nothing to refund yet.
+	ErrOrderNotPaid = &Error{Code: CodeOrderNotPaid, Message: CodeOrderNotPaid.Message()}
+	// ErrRefundRefused: Ping++ refused the refund (an error answer) or the
+	// channel did (status failed); no money moved and its amount is free
+	// again. The cause is wrapped.
+	ErrRefundRefused = &Error{Code: CodeRefundRefused, Message: CodeRefundRefused.Message()}
+	// ErrRefundUnknown: the refund was or may have been sent and its outcome
+	// is not known yet. Call again with the same request id: it is resolved
+	// by looking at the charge's refunds, never by refunding again.
+	ErrRefundUnknown = &Error{Code: CodeRefundUnknown, Message: CodeRefundUnknown.Message()}
 	// ErrInternal: anything else; details go to logs, never to clients.
 	ErrInternal = &Error{Code: CodeInternal, Message: CodeInternal.Message()}
 	// ErrInvalidToken: a TokenVerifier knows no such login token.

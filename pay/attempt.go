@@ -263,19 +263,29 @@ func (s *Service) finish(ctx context.Context, no string, att ledger.Attempt, fn 
 // that a holder waiting on a slow Ping++ keeps its attempt; a holder paused
 // past the lease loses it, and its fencing token with it.
 func (s *Service) holdWhile(ctx context.Context, no string, att ledger.Attempt) (stop func()) {
+	return s.renewWhile(ctx, no, s.cfg.LockTTL/3, func(r *ledger.Record) error { return r.Renew(att.ID, att.Fence, s.cfg.LockTTL) }, nil)
+}
+
+// renewWhile runs renew on order no's record every period until stop is
+// called or renew returns ledger.ErrFenced, after which lost (if set) is
+// called: the lease of an attempt or a claim kept while its holder works.
+func (s *Service) renewWhile(ctx context.Context, no string, period time.Duration, renew func(r *ledger.Record) error, lost func()) (stop func()) {
 	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		t := time.NewTicker(s.cfg.LockTTL / 3)
+		t := time.NewTicker(period)
 		defer t.Stop()
 		for {
 			select {
 			case <-ctx.Done():
 				return
 			case <-t.C:
-				err := s.finish(ctx, no, att, func(r *ledger.Record) error { return r.Renew(att.ID, att.Fence, s.cfg.LockTTL) })
+				_, err := s.ledger.Update(ctx, no, func(r *ledger.Record, _ any) error { return renew(r) })
 				if errors.Is(err, ledger.ErrFenced) {
+					if lost != nil {
+						lost()
+					}
 					return
 				}
 			}

@@ -65,6 +65,15 @@ type Config struct {
 	// across crashes and database restarts too. It holds the order's ledger
 	// row locked while it runs: keep it short.
 	OnPaidTx func(ctx context.Context, db any, f Fulfilment) error
+	// OnRefunded tells the host that a refund of one of its orders
+	// succeeded, whoever asked for it (Service.Refund or the Ping++
+	// dashboard); see RefundNotice. It is called as OnPaid is: until it
+	// succeeds, on the event's delivery, on Refund's answer or by Reconcile,
+	// with the same RefundNotice.ID for the same refund, never by two callers
+	// at once while each is alive (a claim leased by the ledger's clock,
+	// FulfilmentLease), and not exactly once: make its effect idempotent by
+	// RefundNotice.ID.
+	OnRefunded func(ctx context.Context, n RefundNotice) error
 	// OnAnomaly tells the host about a payment that needs a person: a double
 	// payment or a payment of a closed order to refund, an amount or
 	// currency mismatch, a payment for an unknown order. It runs after the

@@ -32,4 +32,8 @@
 // reports the ledger's open work as gauges, and traces PayForOrder, webhook
 // events and hook runs (README, "Watching it"). Without them it records
 // nothing and touches no global provider.
+//
+// Service.Refund refunds a paid order for an operator, once per refund
+// request id, never beyond what was paid, across instances sharing the
+// ledger; OnRefunded tells the host when a refund has succeeded.
 package pay

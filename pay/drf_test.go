@@ -113,6 +113,12 @@ func (goldenGateway) RetrieveCharge(context.Context, string) (*pingxx.Charge, er
 	return nil, errors.New("golden gateway: no charges to retrieve")
 }
 
+func (goldenGateway) CreateRefund(context.Context, string, *pingxx.RefundParams) (*pingxx.Refund, error) {
+	return nil, errors.New("golden gateway: no refunds")
+}
+
+func (goldenGateway) ListRefunds(context.Context, string) ([]*pingxx.Refund, error) { return nil, nil }
+
 // goldenServer serves the endpoint over a service with the oracle's
 // fixtures (its orders, tokens and enabled channels) and the stub gateway.
 func goldenServer(t *testing.T, opts ...pay.HandlerOption) *httptest.Server {

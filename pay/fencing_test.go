@@ -24,16 +24,21 @@ type pausingGateway struct {
 	resume    chan struct{}
 }
 
-func (g *pausingGateway) CreateCharge(ctx context.Context, p *pingxx.ChargeParams) (*pingxx.Charge, error) {
-	if !g.afterSend {
-		close(g.paused)
-		<-g.resume
-		return g.Gateway.CreateCharge(ctx, p)
+func (g *pausingGateway) CreateCharge(ctx context.Context, p *pingxx.ChargeParams) (c *pingxx.Charge, err error) {
+	g.park(func() { c, err = g.Gateway.CreateCharge(ctx, p) })
+	return c, err
+}
+
+// park runs send once, parked before or after it until resume is closed.
+func (g *pausingGateway) park(send func()) {
+	if g.afterSend {
+		send()
 	}
-	c, err := g.Gateway.CreateCharge(ctx, p)
 	close(g.paused)
 	<-g.resume
-	return c, err
+	if !g.afterSend {
+		send()
+	}
 }
 
 // TestPausedHolderNeverHandsOutASecondCharge: an instance holding the

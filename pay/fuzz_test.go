@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -58,6 +59,12 @@ func (stubGateway) RetrieveCharge(_ context.Context, id string) (*pingxx.Charge,
 func (stubGateway) FindCharges(context.Context, string, time.Time, time.Time) ([]*pingxx.Charge, error) {
 	return nil, nil
 }
+
+func (stubGateway) CreateRefund(context.Context, string, *pingxx.RefundParams) (*pingxx.Refund, error) {
+	return nil, errors.New("stub gateway: no refunds")
+}
+
+func (stubGateway) ListRefunds(context.Context, string) ([]*pingxx.Refund, error) { return nil, nil }
 
 // fuzzHandler is the endpoint over the seed order and a gateway without I/O.
 func fuzzHandler(f *testing.F) *pay.Handler {

@@ -313,32 +313,23 @@ func (s *Service) hookOutcome(no string, err error) error {
 // runClaimed runs OnPaid while it holds claim, renewing the claim every
 // third of its lease; the hook's context is cancelled when the claim is lost.
 func (s *Service) runClaimed(ctx context.Context, no string, claim ledger.Claim, f Fulfilment) error {
+	return s.runLeased(ctx, no, func(r *ledger.Record) error { return r.RenewFulfilment(claim.Token, s.cfg.FulfilmentLease) },
+		func(ctx context.Context) error {
+			return s.tel.runHook(ctx, hookOnPaid, func(ctx context.Context) error { return s.cfg.OnPaid(ctx, f) })
+		})
+}
+
+// runLeased runs hook while renew keeps its claim on order no's record,
+// every third of FulfilmentLease; the hook's context is cancelled when the
+// claim is lost.
+func (s *Service) runLeased(ctx context.Context, no string, renew func(r *ledger.Record) error, hook func(ctx context.Context) error) error {
 	hookCtx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	done := make(chan struct{})
-	renewed := make(chan struct{})
-	go func() {
-		defer close(renewed)
-		t := time.NewTicker(s.cfg.FulfilmentLease / 3)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-t.C:
-				_, err := s.ledger.Update(hookCtx, no, func(r *ledger.Record, _ any) error {
-					return r.RenewFulfilment(claim.Token, s.cfg.FulfilmentLease)
-				})
-				if errors.Is(err, ledger.ErrFenced) {
-					cancel(fmt.Errorf("pay: the claim to fulfil order %s was lost", no))
-					return
-				}
-			}
-		}
-	}()
-	err := s.tel.runHook(hookCtx, hookOnPaid, func(ctx context.Context) error { return s.cfg.OnPaid(ctx, f) })
-	close(done)
-	<-renewed
+	stop := s.renewWhile(hookCtx, no, s.cfg.FulfilmentLease/3, renew, func() {
+		cancel(fmt.Errorf("pay: the claim to run a hook for order %s was lost", no))
+	})
+	err := hook(hookCtx)
+	stop()
 	return err
 }
 
@@ -377,7 +368,7 @@ func fulfilment(o order.Order, rec *ledger.Record) (Fulfilment, error) {
 
 // applyRefund records a succeeded refund on its order.
 func (s *Service) applyRefund(ctx context.Context, r *pingxx.Refund, ev *pingxx.Event) error {
-	if r.Status != "succeeded" && !r.Succeed {
+	if r.Status != "succeeded" && !r.Succeed && r.Status != "failed" {
 		s.cfg.Logger.WarnContext(ctx, "pay: refund.succeeded for a refund that has not succeeded ignored", "refund_id", r.ID, "status", r.Status)
 		noteEvent(ctx, eventIgnored)
 		return nil
@@ -399,22 +390,27 @@ func (s *Service) applyRefund(ctx context.Context, r *pingxx.Refund, ev *pingxx.
 		}
 		return err
 	}
-	refund := ledger.Refund{ID: r.ID, ChargeID: r.ChargeID, Amount: r.Amount, SucceededAt: time.Unix(r.TimeSucceed, 0).UTC(), EventID: ev.ID}
+	if r.Status == "failed" {
+		return s.refundFailedEvent(ctx, o, r)
+	}
+	refund := ledger.Refund{ID: r.ID, ChargeID: r.ChargeID, Amount: r.Amount, SucceededAt: time.Unix(r.TimeSucceed, 0).UTC(), EventID: ev.ID,
+		RequestID: metadataString(r.Metadata, MetadataRefundRequestID)}
 	rec, err := s.ledger.Update(ctx, o.No, func(rec *ledger.Record, _ any) error {
 		if !rec.ApplyRefund(refund) {
 			return errUnchanged
 		}
 		return nil
 	})
-	if errors.Is(err, errUnchanged) {
+	switch {
+	case errors.Is(err, errUnchanged):
 		noteEvent(ctx, eventDuplicate)
-		return nil
-	}
-	if err != nil {
+	case err != nil:
 		return internal("recording refund "+r.ID, err)
+	default:
+		s.cfg.Logger.InfoContext(ctx, "pay: refund", "order_no", o.No, "refund_id", r.ID, "amount", r.Amount, "status", rec.Status())
 	}
-	s.cfg.Logger.InfoContext(ctx, "pay: refund", "order_no", o.No, "refund_id", r.ID, "amount", r.Amount, "status", rec.Status())
-	return nil
+	// Also after a redelivery: the aftercare of the first may have failed.
+	return s.afterRefunds(ctx, o)
 }
 
 // foreignRefund reports why a refund of charge chargeID of order no does
@@ -508,7 +504,7 @@ func (s *Service) SyncOrder(ctx context.Context, no string) (*ledger.Record, err
 	if rec, err = s.ledger.Read(ctx, no); err != nil {
 		return nil, internal("reading the ledger of order "+no, err)
 	}
-	errs = append(errs, s.fulfil(ctx, o, rec))
+	errs = append(errs, s.fulfil(ctx, o, rec), s.syncRefunds(ctx, o, rec))
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}

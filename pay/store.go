@@ -35,6 +35,12 @@ type Gateway interface {
 	// FindCharges returns the app's charges with Ping++ order number
 	// orderNo created between from and to.
 	FindCharges(ctx context.Context, orderNo string, from, to time.Time) ([]*pingxx.Charge, error)
+	// CreateRefund asks Ping++ to refund charge chargeID. An error wrapping
+	// pingxx.ErrOutcomeUnknown means the refund may exist; a refund with
+	// status "failed" is the channel's refusal.
+	CreateRefund(ctx context.Context, chargeID string, p *pingxx.RefundParams) (*pingxx.Refund, error)
+	// ListRefunds returns every refund of charge chargeID, newest first.
+	ListRefunds(ctx context.Context, chargeID string) ([]*pingxx.Refund, error)
 }
 
 // TokenVerifier maps a login token of the host's mobile clients to the buyer

@@ -54,9 +54,10 @@ const (
 
 // The hooks (attribute hook).
 const (
-	hookOnPaid    = "on_paid"
-	hookOnPaidTx  = "on_paid_tx"
-	hookOnAnomaly = "on_anomaly"
+	hookOnPaid     = "on_paid"
+	hookOnPaidTx   = "on_paid_tx"
+	hookOnAnomaly  = "on_anomaly"
+	hookOnRefunded = "on_refunded"
 )
 
 // Unknown outcomes of a create: what made the outcome unknown (trigger) and

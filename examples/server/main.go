@@ -21,6 +21,11 @@
 //
 //	go run ./examples/server -metrics-addr 127.0.0.1:9464
 //	curl http://127.0.0.1:9464/metrics
+//
+// With PAYORDER_ADMIN_TOKEN set to a token of at least 32 characters it
+// also mounts the operator's refund route, POST /admin/refunds/, authorised
+// by Authorization: Bearer <that token> and never by a buyer's token;
+// without it the route does not exist.
 package main
 
 import (
@@ -148,6 +153,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 				"fulfilment_id", f.ID, "charge_id", f.Charge.ID, "channel", f.Charge.Channel)
 			return nil
 		},
+		OnRefunded: func(ctx context.Context, n pay.RefundNotice) error {
+			logger.InfoContext(ctx, "order refunded: take its courses back here", "order_no", n.Order.No, "notice_id", n.ID,
+				"refund_id", n.Refund.ID, "amount", n.Refund.Amount, "status", n.Status)
+			return nil
+		},
 		OnAnomaly: func(ctx context.Context, a pay.Anomaly) error {
 			logger.ErrorContext(ctx, "payment anomaly: needs a person", "id", a.ID, "kind", a.Kind, "order_no", a.OrderNo, "detail", a.Detail)
 			return nil
@@ -165,6 +175,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 		}
 		mux.Handle("/pay/webhook/", wh)
 		fmt.Fprintf(out, "payorder: Ping++ webhooks at POST %s\n", webhookURL)
+	}
+	if ok, why := mountRefunds(mux, svc, getenv("PAYORDER_ADMIN_TOKEN"), logger); ok {
+		fmt.Fprintf(out, "payorder: operator refunds at POST http://%s/admin/refunds/ (Authorization: Bearer $PAYORDER_ADMIN_TOKEN)\n", l.Addr())
+	} else {
+		fmt.Fprintln(out, "payorder: "+why)
 	}
 	reconcileCtx, stopReconcile := context.WithCancel(ctx)
 	reconciled := make(chan struct{})

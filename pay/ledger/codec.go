@@ -36,12 +36,20 @@ func MarshalRecord(r *Record) ([]byte, error) {
 		}
 	}
 	for _, rf := range r.Refunds {
+		notice := storeFulfilment(rf.Notice)
 		s.Refunds = append(s.Refunds, storedRefund{
 			ID: rf.ID, ChargeID: rf.ChargeID, Amount: rf.Amount, SucceededAt: stored(rf.SucceededAt), EventID: rf.EventID,
+			RequestID: rf.RequestID, Notice: &notice,
 		})
 	}
-	f := r.Fulfilment
-	s.Fulfilment = storedFulfilment{ID: f.ID, Claim: f.Claim, LeaseUntil: stored(f.LeaseUntil), Runs: f.Runs, FulfilledAt: stored(f.FulfilledAt)}
+	for _, a := range r.RefundAttempts {
+		s.RefundAttempts = append(s.RefundAttempts, storedRefundAttempt{
+			ID: a.ID, ChargeID: a.ChargeID, Amount: a.Amount, AnomalyID: a.AnomalyID, Params: string(a.Params),
+			StartedAt: stored(a.StartedAt), Fence: a.Fence, HeldUntil: stored(a.HeldUntil), State: a.State,
+			RefundID: a.RefundID, Evidence: a.Evidence, ClosedAt: stored(a.ClosedAt),
+		})
+	}
+	s.Fulfilment = storeFulfilment(r.Fulfilment)
 	b, err := json.Marshal(s)
 	if err != nil {
 		return nil, fmt.Errorf("ledger: encoding the record of order %s: %w", r.OrderNo, err)
@@ -95,11 +103,40 @@ func UnmarshalRecord(no string, data []byte, chargeJSON map[string][]byte) (*Rec
 		}
 	}
 	for _, rf := range s.Refunds {
-		r.Refunds = append(r.Refunds, Refund{ID: rf.ID, ChargeID: rf.ChargeID, Amount: rf.Amount, SucceededAt: rf.SucceededAt, EventID: rf.EventID})
+		refund := Refund{ID: rf.ID, ChargeID: rf.ChargeID, Amount: rf.Amount, SucceededAt: rf.SucceededAt, EventID: rf.EventID, RequestID: rf.RequestID}
+		if rf.Notice != nil {
+			refund.Notice = loadFulfilment(*rf.Notice)
+		} else {
+			// Recorded before refunds had a hook: there is none to run.
+			refund.Notice = Fulfilment{ID: "rfn_" + rf.ID, FulfilledAt: noticeBeforeHooks()}
+		}
+		r.Refunds = append(r.Refunds, refund)
 	}
-	f := s.Fulfilment
-	r.Fulfilment = Fulfilment{ID: f.ID, Claim: f.Claim, LeaseUntil: f.LeaseUntil, Runs: f.Runs, FulfilledAt: f.FulfilledAt}
+	for _, a := range s.RefundAttempts {
+		att := RefundAttempt{
+			ID: a.ID, ChargeID: a.ChargeID, Amount: a.Amount, AnomalyID: a.AnomalyID,
+			StartedAt: a.StartedAt, Fence: a.Fence, HeldUntil: a.HeldUntil, State: a.State,
+			RefundID: a.RefundID, Evidence: a.Evidence, ClosedAt: a.ClosedAt,
+		}
+		if a.Params != "" {
+			att.Params = json.RawMessage(a.Params)
+		}
+		r.RefundAttempts = append(r.RefundAttempts, att)
+	}
+	r.Fulfilment = loadFulfilment(s.Fulfilment)
 	return r, nil
+}
+
+// noticeBeforeHooks is the FulfilledAt of the hook of a refund recorded
+// before refunds had one.
+func noticeBeforeHooks() time.Time { return time.Unix(0, 0).UTC() }
+
+func storeFulfilment(f Fulfilment) storedFulfilment {
+	return storedFulfilment{ID: f.ID, Claim: f.Claim, LeaseUntil: stored(f.LeaseUntil), Runs: f.Runs, FulfilledAt: stored(f.FulfilledAt)}
+}
+
+func loadFulfilment(f storedFulfilment) Fulfilment {
+	return Fulfilment{ID: f.ID, Claim: f.Claim, LeaseUntil: f.LeaseUntil, Runs: f.Runs, FulfilledAt: f.FulfilledAt}
 }
 
 // stored is t as a database keeps it: UTC, to the microsecond.
@@ -119,6 +156,23 @@ type (
 		Payment    *storedPayment   `json:"payment,omitempty"`
 		Refunds    []storedRefund   `json:"refunds,omitempty"`
 		Fulfilment storedFulfilment `json:"fulfilment,omitzero"`
+		// RefundAttempts came with payorder's own refunds; a record
+		// without them has none.
+		RefundAttempts []storedRefundAttempt `json:"refund_attempts,omitempty"`
+	}
+	storedRefundAttempt struct {
+		ID        string      `json:"id"`
+		ChargeID  string      `json:"charge_id"`
+		Amount    int64       `json:"amount"`
+		AnomalyID string      `json:"anomaly_id,omitempty"`
+		Params    string      `json:"params,omitempty"`
+		StartedAt time.Time   `json:"started_at,omitzero"`
+		Fence     int64       `json:"fence,omitempty"`
+		HeldUntil time.Time   `json:"held_until,omitzero"`
+		State     RefundState `json:"state"`
+		RefundID  string      `json:"refund_id,omitempty"`
+		Evidence  string      `json:"evidence,omitempty"`
+		ClosedAt  time.Time   `json:"closed_at,omitzero"`
 	}
 	storedAttempt struct {
 		ID            string          `json:"id"`
@@ -168,6 +222,9 @@ type (
 		Amount      int64     `json:"amount"`
 		SucceededAt time.Time `json:"succeeded_at,omitzero"`
 		EventID     string    `json:"event_id,omitempty"`
+		RequestID   string    `json:"request_id,omitempty"`
+		// Notice is nil in records saved before refunds had a hook.
+		Notice *storedFulfilment `json:"notice,omitempty"`
 	}
 	storedFulfilment struct {
 		ID          string    `json:"id,omitempty"`

@@ -43,8 +43,14 @@ type Ledger interface {
 	// was new.
 	RecordAnomaly(ctx context.Context, a Anomaly) (bool, error)
 
-	// Anomalies returns every anomaly recorded, oldest first.
+	// Anomalies returns every anomaly recorded, oldest first, resolved ones
+	// included.
 	Anomalies(ctx context.Context) ([]Anomaly, error)
+
+	// ResolveAnomaly marks anomaly id resolved (its money refunded), at the
+	// ledger's clock, and reports whether it was unresolved until now; an
+	// anomaly resolved already keeps its time. An unknown id is ErrNotFound.
+	ResolveAnomaly(ctx context.Context, id string) (bool, error)
 
 	// Due returns the numbers of the orders whose DueUntil, as last saved, is
 	// after since: those with open work, and the unpaid ones with a charge

@@ -137,6 +137,21 @@ func (m *Memory) Anomalies(context.Context) ([]Anomaly, error) {
 	return out, nil
 }
 
+// ResolveAnomaly implements Ledger.
+func (m *Memory) ResolveAnomaly(_ context.Context, id string) (bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	i := slices.IndexFunc(m.anomalies, func(a Anomaly) bool { return a.ID == id })
+	switch {
+	case i < 0:
+		return false, ErrNotFound
+	case !m.anomalies[i].Resolved.IsZero():
+		return false, nil
+	}
+	m.anomalies[i].Resolved = m.now().UTC().Truncate(time.Microsecond)
+	return true, nil
+}
+
 // Due implements Ledger. Memory scans its records: it is meant for small ledgers.
 func (m *Memory) Due(_ context.Context, since time.Time) ([]string, error) {
 	m.mu.RLock()

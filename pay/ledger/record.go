@@ -46,6 +46,9 @@ type Record struct {
 	Charges  []Charge  // oldest first
 	Payment  *Payment  // the payment that paid the order; nil while unpaid
 	Refunds  []Refund  // succeeded refunds, in the order they were recorded
+	// RefundAttempts are the refunds payorder asked Ping++ for, oldest
+	// first, each written before it was sent.
+	RefundAttempts []RefundAttempt
 	// Fulfilment is the state of the host's hook for the paid order.
 	Fulfilment Fulfilment
 
@@ -156,6 +159,12 @@ type Refund struct {
 	Amount      int64
 	SucceededAt time.Time
 	EventID     string
+	// RequestID is the refund request id of the RefundAttempt that made it;
+	// "" for a refund made elsewhere (the Ping++ dashboard).
+	RequestID string
+	// Notice is the state of the host's refund hook for this refund, claimed
+	// and finished as a payment's Fulfilment is; its ID is stable.
+	Notice Fulfilment
 }
 
 // Fulfilment is the state of the host's hook for a paid order.
@@ -209,6 +218,9 @@ type Anomaly struct {
 	// Event is the Ping++ event or charge JSON that reported it.
 	Event     []byte
 	CreatedAt time.Time
+	// Resolved is when the ledger marked it resolved (the double payment
+	// refunded in full); zero while it needs a person.
+	Resolved time.Time
 }
 
 // AnomalyID is the ID of an anomaly of kind about a charge or refund id.
@@ -496,7 +508,11 @@ func (r *Record) ApplyRefund(rf Refund) bool {
 	if slices.ContainsFunc(r.Refunds, func(x Refund) bool { return x.ID == rf.ID }) {
 		return false
 	}
+	if rf.Notice.ID == "" {
+		rf.Notice = Fulfilment{ID: "rfn_" + rf.ID}
+	}
 	r.Refunds = append(r.Refunds, rf)
+	r.settleAttempt(rf)
 	return true
 }
 
@@ -556,25 +572,14 @@ func (r *Record) ClaimFulfilment(lease time.Duration) (Claim, bool, error) {
 	if !r.NeedsFulfilment() {
 		return Claim{}, false, nil
 	}
-	f := &r.Fulfilment
-	if r.Now.Before(f.LeaseUntil) {
-		return Claim{}, false, ErrFulfilmentBusy
-	}
-	f.Claim++
-	f.Runs++
-	f.LeaseUntil = r.Now.Add(lease)
-	return Claim{FulfilmentID: f.ID, Token: f.Claim}, true, nil
+	c, err := r.Fulfilment.claim(r.Now, lease)
+	return c, err == nil, err
 }
 
 // RenewFulfilment extends claim token to r.Now+lease; ErrFenced when it is
 // no longer the claim in force.
 func (r *Record) RenewFulfilment(token int64, lease time.Duration) error {
-	f := &r.Fulfilment
-	if f.Claim != token || !f.FulfilledAt.IsZero() || !r.Now.Before(f.LeaseUntil) {
-		return ErrFenced
-	}
-	f.LeaseUntil = r.Now.Add(lease)
-	return nil
+	return r.Fulfilment.renew(r.Now, token, lease)
 }
 
 // FinishFulfilment ends claim token. succeeded records the hook's success
@@ -582,23 +587,17 @@ func (r *Record) RenewFulfilment(token int64, lease time.Duration) error {
 // only repeat it); otherwise the claim is released, unless it is no longer
 // the one in force.
 func (r *Record) FinishFulfilment(token int64, succeeded bool) {
-	f := &r.Fulfilment
-	switch {
-	case !f.FulfilledAt.IsZero():
-	case succeeded:
-		f.FulfilledAt, f.LeaseUntil = r.Now, time.Time{}
-	case f.Claim == token:
-		f.LeaseUntil = time.Time{}
-	}
+	r.Fulfilment.finish(r.Now, token, succeeded)
 }
 
 // DueUntil is until when reconciliation must look at the order: Forever
-// while it has an open attempt or a payment whose hook must still run; the
+// while it has an open attempt, a payment whose hook must still run, a
+// refund attempt not yet final or a refund whose hook must still run; the
 // latest expiry of its charges not known paid while it is unpaid; zero when nothing can
 // change without a new request. An implementation keeps it in an indexed
 // column, so that Due finds open work without reading history.
 func (r *Record) DueUntil() time.Time {
-	if r.NeedsFulfilment() || slices.ContainsFunc(r.Attempts, func(a Attempt) bool { return a.State == AttemptOpen }) {
+	if r.NeedsFulfilment() || r.refundWorkOpen() || slices.ContainsFunc(r.Attempts, func(a Attempt) bool { return a.State == AttemptOpen }) {
 		return Forever
 	}
 	var until time.Time
@@ -620,6 +619,7 @@ func (r *Record) Clone() *Record {
 	c.Attempts = slices.Clone(r.Attempts)
 	c.Charges = slices.Clone(r.Charges)
 	c.Refunds = slices.Clone(r.Refunds)
+	c.RefundAttempts = slices.Clone(r.RefundAttempts)
 	c.Anomalies = slices.Clone(r.Anomalies)
 	if r.Payment != nil {
 		p := *r.Payment

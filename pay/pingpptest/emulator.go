@@ -93,6 +93,10 @@ type Stats struct {
 	// ChargesCreated counts new charges; a repeated order_no answered with
 	// an existing charge does not count.
 	ChargesCreated int64 `json:"charges_created"`
+	// RefundRequests counts the refund create requests that reached Ping++'s
+	// refund logic (authenticated and not answered by a fault first),
+	// whatever their outcome: how often a client asked for a refund.
+	RefundRequests int64 `json:"refund_requests"`
 	// RefundsCreated counts new refunds.
 	RefundsCreated int64 `json:"refunds_created"`
 	// InFlight is the number of requests being served now.
@@ -139,6 +143,7 @@ type Emulator struct {
 	inFlight       atomic.Int64
 	maxInFl        atomic.Int64
 	refundsMade    atomic.Int64
+	refundRequests atomic.Int64
 	// offset is how far Advance moved the clock, in nanoseconds.
 	offset atomic.Int64
 
@@ -279,6 +284,7 @@ func (e *Emulator) Stats() Stats {
 		Requests:       e.requests.Load(),
 		ChargeRequests: e.chargeRequests.Load(),
 		ChargesCreated: e.created.Load(),
+		RefundRequests: e.refundRequests.Load(),
 		RefundsCreated: e.refundsMade.Load(),
 		InFlight:       e.inFlight.Load(),
 		MaxInFlight:    e.maxInFl.Load(),
@@ -381,7 +387,7 @@ func (e *Emulator) Reset() {
 	e.offset.Store(0)
 	close(e.advanced) // waiting refunds see their plans gone
 	e.advanced = make(chan struct{})
-	for _, c := range []*atomic.Int64{&e.requests, &e.chargeRequests, &e.created, &e.refundsMade} {
+	for _, c := range []*atomic.Int64{&e.requests, &e.chargeRequests, &e.created, &e.refundsMade, &e.refundRequests} {
 		c.Store(0)
 	}
 	e.maxInFl.Store(e.inFlight.Load())

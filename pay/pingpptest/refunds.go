@@ -23,6 +23,7 @@ import (
 // outcome, as Ping++ documents the field ("是否存在退款信息，无论退款是否成功");
 // amount_refunded counts succeeded refunds only.
 func (e *Emulator) createRefund(w http.ResponseWriter, _ *http.Request, req *request, c *Charge) error {
+	e.refundRequests.Add(1)
 	f, err := decodeObject(req.body)
 	if err != nil {
 		return err

@@ -269,6 +269,11 @@ func decodeInto(b []byte, v any) error {
 			return err
 		}
 		return requireID("refund", v.ID, v.Object)
+	case *RefundList:
+		if err := v.UnmarshalJSON(b); err != nil {
+			return err
+		}
+		return checkRefundList(v)
 	}
 	if err := pingpp.JsonDecode(b, v); err != nil {
 		return err

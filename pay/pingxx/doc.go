@@ -1,8 +1,8 @@
 // Package pingxx speaks the Ping++ API: the charge object decoded tolerantly
 // and re-encoded exactly as Ping++ sent it, charge parameters, events, the
 // API error type, request signing, webhook signature verification, and a
-// Client that creates, retrieves and lists charges with a context, its own
-// key, HTTP client and logger.
+// Client that creates, retrieves and lists charges, and creates and lists
+// refunds, with a context, its own key, HTTP client and logger.
 //
 // The Client is built on the official SDK's wire types and its transport seam
 // (pingpp.Backend) but never reads or writes the SDK's package globals.
@@ -37,7 +37,10 @@
 // idempotency window for the channel (one minute for most channels, two
 // hours for WeChat), where Ping++ answers a repeat with the first charge;
 // when its outcome stays unknown it returns ErrOutcomeUnknown, and the
-// caller resolves it with FindCharges. A 4xx is never retried.
+// caller resolves it with FindCharges. CreateRefund, for which Ping++ has no
+// idempotency, is resent only when the request surely never left; otherwise
+// it returns ErrOutcomeUnknown, resolved with ListRefunds. A 4xx is never
+// retried.
 //
 // # Webhooks
 //

@@ -17,11 +17,13 @@ var (
 	// charge without an id.
 	ErrMalformedResponse = errors.New("pingxx: malformed response")
 
-	// ErrOutcomeUnknown means CreateCharge sent its request, or may have, and
-	// got no usable answer: a transport error after sending, a timeout or
-	// cancellation in flight, a 5xx or a malformed 2xx body, even after
-	// retrying. Ping++ may have created the charge. Look it up (FindCharges)
-	// before charging again. The error wraps the last cause.
+	// ErrOutcomeUnknown means CreateCharge or CreateRefund sent its request,
+	// or may have, and got no usable answer: a transport error after
+	// sending, a timeout or cancellation in flight, a 5xx or a malformed 2xx
+	// body, even after retrying. Ping++ may have created the charge (look it
+	// up with FindCharges before charging again) or the refund (list the
+	// charge's refunds with ListRefunds before refunding again). The error
+	// wraps the last cause.
 	ErrOutcomeUnknown = errors.New("pingxx: charge outcome unknown")
 )
 

@@ -31,6 +31,10 @@ const (
 	kindCreate
 	// kindWrite is any other write: retried only when it surely never left.
 	kindWrite
+	// kindRefund is POST /v1/charges/{id}/refunds: a write Ping++ has no
+	// idempotency for, retried only when it surely never left, whose
+	// unanswered send is ErrOutcomeUnknown.
+	kindRefund
 )
 
 // request is one API call, resent byte for byte on retries.
@@ -114,6 +118,9 @@ func (c *Client) do(ctx context.Context, r *request, v any) (err error) {
 	if r.kind == kindCreate && unknown {
 		return fmt.Errorf("%w after %d attempt(s); look the charge up before charging again: %w", ErrOutcomeUnknown, attempts, last)
 	}
+	if r.kind == kindRefund && unknown {
+		return fmt.Errorf("%w (refund) after %d attempt(s); list the charge's refunds before refunding again: %w", ErrOutcomeUnknown, attempts, last)
+	}
 	return last
 }
 
@@ -134,7 +141,7 @@ func definite(res result) bool {
 // judge turns an attempt's result into an error (nil on success, decoding
 // into v) and says whether trying again is safe and useful.
 func (c *Client) judge(ctx context.Context, r *request, res result, v any) (retry bool, err error) {
-	canResend := r.kind != kindWrite || res.unsent
+	canResend := r.kind != kindWrite && r.kind != kindRefund || res.unsent
 	switch {
 	case res.err != nil:
 		// A cancelled or expired context ends the call; a client timeout or a

@@ -33,6 +33,9 @@ func Run(t *testing.T, newLedger func(t testing.TB) ledger.Ledger) {
 		{"Anomalies", testAnomalies},
 		{"Due", testDue},
 		{"Clock", testClock},
+		{"ResolveAnomaly", testResolveAnomaly},
+		{"DueRefunds", testDueRefunds},
+		{"ConcurrentRefundsNeverExceedPaid", one(testConcurrentRefunds)},
 	})
 }
 
@@ -46,6 +49,7 @@ func RunInstances(t *testing.T, newInstances func(t testing.TB) []ledger.Ledger)
 	runParallel(t, newInstances, []test[[]ledger.Ledger]{
 		{"ConcurrentUpdatesAreAtomic", testConcurrentUpdates},
 		{"ConcurrentNumberClaims", testConcurrentNumbers},
+		{"ConcurrentRefundsNeverExceedPaid", testConcurrentRefunds},
 	})
 }
 
@@ -115,7 +119,17 @@ func sampleRecord(no string) *ledger.Record {
 			TransactionNo: "2026112900001", PaidAt: at("2026-11-29T10:05:00Z"), EventID: "evt_1",
 			RecordedAt: at("2026-11-29T10:05:01.000001Z"),
 		},
-		Refunds: []ledger.Refund{{ID: "re_1", ChargeID: "ch_" + no, Amount: 100, SucceededAt: at("2026-11-29T12:00:00Z"), EventID: "evt_2"}},
+		Refunds: []ledger.Refund{{ID: "re_1", ChargeID: "ch_" + no, Amount: 100, SucceededAt: at("2026-11-29T12:00:00Z"), EventID: "evt_2",
+			RequestID: "req_1", Notice: ledger.Fulfilment{ID: "rfn_re_1", Claim: 1, Runs: 1, FulfilledAt: at("2026-11-29T12:00:01Z")}}},
+		RefundAttempts: []ledger.RefundAttempt{{
+			ID: "req_1", ChargeID: "ch_" + no, Amount: 100, Params: json.RawMessage(`{"description":"退款", "metadata":{"z":1}}`),
+			StartedAt: at("2026-11-29T11:59:00.5Z"), Fence: 2, HeldUntil: at("2026-11-29T11:59:20Z"),
+			State: ledger.RefundSucceeded, RefundID: "re_1", Evidence: "succeeded", ClosedAt: at("2026-11-29T12:00:00Z"),
+		}, {
+			ID: "req_2", ChargeID: "ch_orphan_" + no, Amount: 9900, AnomalyID: "double_payment:ch_orphan_" + no,
+			StartedAt: at("2026-11-29T12:01:00Z"), Fence: 1, HeldUntil: at("2026-11-29T12:01:20Z"), State: ledger.RefundFailed,
+			Evidence: "refused: 400", ClosedAt: at("2026-11-29T12:01:01Z"),
+		}},
 		Fulfilment: ledger.Fulfilment{
 			ID: "ful_ch_" + no, Claim: 2, LeaseUntil: at("2026-11-29T10:10:00Z"), Runs: 2,
 			FulfilledAt: at("2026-11-29T10:06:00Z"),

@@ -14,7 +14,8 @@
 //	payorder_ledger             one row per order: the record (payorder's own JSON, LONGBLOB) and due_until (indexed)
 //	payorder_numbers            the Ping++ order numbers and the order holding each
 //	payorder_charges            the JSON of each charge exactly as Ping++ sent it (raw, LONGBLOB)
-//	payorder_anomalies          anomalies, in the order recorded (seq), the reporting event in event (LONGBLOB)
+//	payorder_anomalies          anomalies, in the order recorded (seq), the reporting event in event (LONGBLOB);
+//	                            resolved_at (migration 002) is set by ResolveAnomaly
 //
 // Keys (order numbers, Ping++ order numbers, charge and anomaly ids) are
 // VARBINARY, compared byte for byte: MySQL's utf8mb4 collations, even

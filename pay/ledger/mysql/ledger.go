@@ -412,7 +412,8 @@ func (l *Ledger) RecordAnomaly(ctx context.Context, a ledger.Anomaly) (bool, err
 // Anomalies implements ledger.Ledger, in the order they were inserted.
 func (l *Ledger) Anomalies(ctx context.Context) ([]ledger.Anomaly, error) {
 	rows, err := l.db.QueryContext(ctx, `SELECT id, kind, order_no, charge_id, amount, currency, detail, event,
-		DATE_FORMAT(created_at, '%Y-%m-%d %H:%i:%s.%f') FROM payorder_anomalies ORDER BY seq`)
+		DATE_FORMAT(created_at, '%Y-%m-%d %H:%i:%s.%f'), DATE_FORMAT(resolved_at, '%Y-%m-%d %H:%i:%s.%f')
+		FROM payorder_anomalies ORDER BY seq`)
 	if err != nil {
 		return nil, fmt.Errorf("mysql: reading anomalies: %w", err)
 	}
@@ -420,14 +421,19 @@ func (l *Ledger) Anomalies(ctx context.Context) ([]ledger.Anomaly, error) {
 	var out []ledger.Anomaly
 	for rows.Next() {
 		var (
-			a       ledger.Anomaly
-			created sql.NullString
+			a                 ledger.Anomaly
+			created, resolved sql.NullString
 		)
-		if err := rows.Scan(&a.ID, &a.Kind, &a.OrderNo, &a.ChargeID, &a.Amount, &a.Currency, &a.Detail, &a.Event, &created); err != nil {
+		if err := rows.Scan(&a.ID, &a.Kind, &a.OrderNo, &a.ChargeID, &a.Amount, &a.Currency, &a.Detail, &a.Event, &created, &resolved); err != nil {
 			return nil, fmt.Errorf("mysql: reading anomalies: %w", err)
 		}
 		if created.Valid {
 			if a.CreatedAt, err = parseSQLTime(created.String); err != nil {
+				return nil, err
+			}
+		}
+		if resolved.Valid {
+			if a.Resolved, err = parseSQLTime(resolved.String); err != nil {
 				return nil, err
 			}
 		}
@@ -437,6 +443,26 @@ func (l *Ledger) Anomalies(ctx context.Context) ([]ledger.Anomaly, error) {
 		return nil, fmt.Errorf("mysql: reading anomalies: %w", err)
 	}
 	return out, nil
+}
+
+// ResolveAnomaly implements ledger.Ledger, at the database's clock.
+func (l *Ledger) ResolveAnomaly(ctx context.Context, id string) (bool, error) {
+	res, err := l.db.ExecContext(ctx, `UPDATE payorder_anomalies SET resolved_at = UTC_TIMESTAMP(6) WHERE id = ? AND resolved_at IS NULL`, id)
+	if err != nil {
+		return false, fmt.Errorf("mysql: resolving anomaly %s: %w", id, err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 1 {
+		return n == 1, err
+	}
+	var one int
+	err = l.db.QueryRowContext(ctx, `SELECT 1 FROM payorder_anomalies WHERE id = ?`, id).Scan(&one)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return false, fmt.Errorf("mysql: anomaly %s: %w", id, ledger.ErrNotFound)
+	case err != nil:
+		return false, fmt.Errorf("mysql: resolving anomaly %s: %w", id, err)
+	}
+	return false, nil
 }
 
 // Due implements ledger.Ledger through the index on due_until: settled

@@ -71,6 +71,10 @@ func (a *alternating) Anomalies(ctx context.Context) ([]ledger.Anomaly, error) {
 	return a.next().Anomalies(ctx)
 }
 
+func (a *alternating) ResolveAnomaly(ctx context.Context, id string) (bool, error) {
+	return a.next().ResolveAnomaly(ctx, id)
+}
+
 func (a *alternating) Due(ctx context.Context, since time.Time) ([]string, error) {
 	return a.next().Due(ctx, since)
 }

@@ -123,7 +123,7 @@ func assertMigrated(t testing.TB, pool *sql.DB, database string) {
 		}
 		got = append(got, a)
 	}
-	if diff := cmp.Diff([]applied{{1, "001_ledger.sql"}}, got); diff != "" {
+	if diff := cmp.Diff([]applied{{1, "001_ledger.sql"}, {2, "002_refunds.sql"}}, got); diff != "" {
 		t.Errorf("payorder_schema_migrations (-want +got):\n%s", diff)
 	}
 	tables := queryStrings(t, pool, `SELECT table_name FROM information_schema.tables WHERE table_schema = ? ORDER BY table_name`, database)

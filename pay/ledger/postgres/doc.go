@@ -21,7 +21,8 @@
 //	                            the record's DueUntil (NULL for zero) under a partial index
 //	payorder_numbers            every Ping++ order number used, and the order holding it (unique)
 //	payorder_charges            every charge, with the JSON Ping++ sent byte for byte (raw bytea)
-//	payorder_anomalies          payments that need a person, in the order recorded (seq)
+//	payorder_anomalies          payments that need a person, in the order recorded (seq);
+//	                            resolved_at (migration 002) is set by ResolveAnomaly
 //
 // Times are kept to the microsecond and come back in UTC. The record's
 // charge entries hold every field of ledger.Charge but its JSON, which is

@@ -358,21 +358,24 @@ func (l *Ledger) RecordAnomaly(ctx context.Context, a ledger.Anomaly) (bool, err
 
 // Anomalies implements ledger.Ledger, oldest recorded first.
 func (l *Ledger) Anomalies(ctx context.Context) ([]ledger.Anomaly, error) {
-	rows, err := l.pool.Query(ctx, `SELECT id, kind, order_no, charge_id, amount, currency, detail, event, created_at
+	rows, err := l.pool.Query(ctx, `SELECT id, kind, order_no, charge_id, amount, currency, detail, event, created_at, resolved_at
 		FROM payorder_anomalies ORDER BY seq`)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: anomalies: %w", err)
 	}
 	anomalies, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (ledger.Anomaly, error) {
 		var (
-			a       ledger.Anomaly
-			kind    string
-			created *time.Time
+			a                 ledger.Anomaly
+			kind              string
+			created, resolved *time.Time
 		)
-		err := row.Scan(&a.ID, &kind, &a.OrderNo, &a.ChargeID, &a.Amount, &a.Currency, &a.Detail, &a.Event, &created)
+		err := row.Scan(&a.ID, &kind, &a.OrderNo, &a.ChargeID, &a.Amount, &a.Currency, &a.Detail, &a.Event, &created, &resolved)
 		a.Kind = ledger.AnomalyKind(kind)
 		if created != nil {
 			a.CreatedAt = created.UTC()
+		}
+		if resolved != nil {
+			a.Resolved = resolved.UTC()
 		}
 		if len(a.Event) == 0 {
 			a.Event = nil
@@ -383,6 +386,22 @@ func (l *Ledger) Anomalies(ctx context.Context) ([]ledger.Anomaly, error) {
 		return nil, fmt.Errorf("postgres: anomalies: %w", err)
 	}
 	return anomalies, nil
+}
+
+// ResolveAnomaly implements ledger.Ledger, at the database's clock, in one
+// statement.
+func (l *Ledger) ResolveAnomaly(ctx context.Context, id string) (bool, error) {
+	var exists, resolved bool
+	err := l.pool.QueryRow(ctx, `WITH u AS (
+			UPDATE payorder_anomalies SET resolved_at = clock_timestamp() WHERE id = $1 AND resolved_at IS NULL RETURNING 1)
+		SELECT EXISTS (SELECT 1 FROM payorder_anomalies WHERE id = $1), EXISTS (SELECT 1 FROM u)`, id).Scan(&exists, &resolved)
+	switch {
+	case err != nil:
+		return false, fmt.Errorf("postgres: resolving anomaly %s: %w", id, err)
+	case !exists:
+		return false, fmt.Errorf("postgres: anomaly %s: %w", id, ledger.ErrNotFound)
+	}
+	return resolved, nil
 }
 
 // Due implements ledger.Ledger with a range scan of the partial index on

@@ -113,7 +113,7 @@ func assertMigrated(t testing.TB, pool *pgxpool.Pool) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff([]applied{{1, "001_ledger.sql"}}, got); diff != "" {
+	if diff := cmp.Diff([]applied{{1, "001_ledger.sql"}, {2, "002_refunds.sql"}}, got); diff != "" {
 		t.Errorf("payorder_schema_migrations (-want +got):\n%s", diff)
 	}
 }

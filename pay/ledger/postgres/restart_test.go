@@ -13,6 +13,7 @@ import (
 	"github.com/yianpay/payorder/channel"
 	"github.com/yianpay/payorder/order"
 	"github.com/yianpay/payorder/pay"
+	"github.com/yianpay/payorder/pay/ledger"
 	"github.com/yianpay/payorder/pay/ledger/postgres"
 	"github.com/yianpay/payorder/pay/ledger/postgres/pgtest"
 	"github.com/yianpay/payorder/pay/pingpptest"
@@ -97,24 +98,44 @@ func (e *restartEnv) syncAll(svc *pay.Service) []error {
 	return errs
 }
 
+// outage waits until n hooks have started, crashes the database, lets the
+// hooks succeed while it is down (closing finish) and starts it again two
+// seconds later.
+func (e *restartEnv) outage(t *testing.T, started <-chan struct{}, n int, finish chan struct{}) {
+	t.Helper()
+	for range n {
+		<-started
+	}
+	e.srv.Stop(t)
+	close(finish)               // the hooks succeed while the database is down
+	time.Sleep(2 * time.Second) // the outage itself, not a synchronisation
+	e.srv.Start(t)
+}
+
 // reconcileUntilFulfilled runs Reconcile until every order is fulfilled.
 func (e *restartEnv) reconcileUntilFulfilled(t *testing.T, svc *pay.Service) {
+	t.Helper()
+	e.reconcileUntil(t, svc, "fulfilled", func(rec *ledger.Record) bool { return !rec.Fulfilment.FulfilledAt.IsZero() })
+}
+
+// reconcileUntil runs Reconcile until done holds for every order's record.
+func (e *restartEnv) reconcileUntil(t *testing.T, svc *pay.Service, what string, done func(rec *ledger.Record) bool) {
 	t.Helper()
 	deadline := time.Now().Add(time.Minute)
 	for {
 		err := svc.Reconcile(context.Background(), time.Hour)
-		done := 0
+		n := 0
 		for _, no := range e.orders {
 			rec, rerr := svc.Record(context.Background(), no)
-			if rerr == nil && !rec.Fulfilment.FulfilledAt.IsZero() {
-				done++
+			if rerr == nil && done(rec) {
+				n++
 			}
 		}
-		if done == len(e.orders) {
+		if n == len(e.orders) {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%d of %d orders fulfilled after a minute of reconciling; last error: %v", done, len(e.orders), err)
+			t.Fatalf("%d of %d orders %s after a minute of reconciling; last error: %v", n, len(e.orders), what, err)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -146,13 +167,7 @@ func TestOnPaidRunsOnceAcrossADatabaseRestart(t *testing.T) {
 	}})
 	errs := make(chan []error, 1)
 	go func() { errs <- e.syncAll(svc) }()
-	for range n {
-		<-started
-	}
-	e.srv.Stop(t)
-	close(finish)               // the hooks succeed while the database is down
-	time.Sleep(2 * time.Second) // the outage itself, not a synchronisation
-	e.srv.Start(t)
+	e.outage(t, started, n, finish)
 	<-errs
 	e.reconcileUntilFulfilled(t, svc)
 	mu.Lock()

@@ -1,0 +1,75 @@
+package ledger_test
+
+import (
+	"encoding/json"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/yianpay/payorder/pay/ledger"
+)
+
+// paidRecord is the record of an order paid 100 fen by ch_1 at now.
+func paidRecord(now time.Time) *ledger.Record {
+	r := &ledger.Record{OrderNo: "A1", Now: now}
+	c := ledger.Charge{ID: "ch_1", PingppOrderNo: "A1", Amount: 100, JSON: json.RawMessage(`{}`)}
+	r.ApplyPayment(ledger.Payment{ChargeID: "ch_1", Amount: 100}, c, false)
+	return r
+}
+
+func TestBeginRefundRules(t *testing.T) {
+	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	want := ledger.RefundWant{ID: "q1", Amount: 30, Lease: 20 * time.Second}
+
+	if _, _, err := (&ledger.Record{Now: now}).BeginRefund(want); !errors.Is(err, ledger.ErrNotPaid) {
+		t.Errorf("unpaid order: %v; want ErrNotPaid", err)
+	}
+	r := paidRecord(now)
+	step, a, err := r.BeginRefund(want)
+	if err != nil || step != ledger.RefundStepSend || a.ChargeID != "ch_1" || a.State != ledger.RefundUnknown || a.Fence != 1 {
+		t.Fatalf("first begin = %v %+v %v; want send, unknown, fence 1, the paying charge", step, a, err)
+	}
+	if step, _, _ := r.BeginRefund(want); step != ledger.RefundStepWait {
+		t.Errorf("same id while held: step %v; want wait", step)
+	}
+	conflict := want
+	conflict.Amount = 31
+	if _, _, err := r.BeginRefund(conflict); !errors.Is(err, ledger.ErrRefundConflict) {
+		t.Errorf("same id, other amount: %v; want ErrRefundConflict", err)
+	}
+	if _, _, err := r.BeginRefund(ledger.RefundWant{ID: "q2", Amount: 71, Lease: time.Second}); !errors.Is(err, ledger.ErrRefundTooLarge) {
+		t.Errorf("more than the rest: %v; want ErrRefundTooLarge", err)
+	}
+	r.Now = now.Add(21 * time.Second)
+	step, a, err = r.BeginRefund(want)
+	if err != nil || step != ledger.RefundStepResolve || a.Fence != 2 {
+		t.Fatalf("same id after the lease: %v %+v %v; want resolve with fence 2", step, a, err)
+	}
+	if err := r.RenewRefund("q1", 1, time.Minute); !errors.Is(err, ledger.ErrFenced) {
+		t.Errorf("the former holder's renewal: %v; want ErrFenced", err)
+	}
+	// Ping++'s answer is a fact, recorded whoever reports it.
+	if !r.ReportRefund("q1", ledger.RefundReport{RefundID: "re_1", State: ledger.RefundPending}) {
+		t.Fatal("report ignored")
+	}
+	if step, a, _ := r.BeginRefund(want); step != ledger.RefundStepDone || a.State != ledger.RefundPending {
+		t.Errorf("same id once pending: %v %+v; want done, pending", step, a)
+	}
+	// The rest (70) may go; then nothing is left while q1 is pending.
+	if _, a, err := r.BeginRefund(ledger.RefundWant{ID: "q3", Lease: time.Second}); err != nil || a.Amount != 70 {
+		t.Fatalf("refund of the rest = %+v, %v; want 70", a, err)
+	}
+	if _, _, err := r.BeginRefund(ledger.RefundWant{ID: "q4", Lease: time.Second}); !errors.Is(err, ledger.ErrNothingToRefund) {
+		t.Errorf("with everything held: %v; want ErrNothingToRefund", err)
+	}
+	if err := r.FailRefund("q3", 1, "refused"); err != nil {
+		t.Fatal(err)
+	}
+	r.ApplyRefund(ledger.Refund{ID: "re_1", ChargeID: "ch_1", Amount: 30, RequestID: "q1"})
+	if a := r.RefundAttempt("q1"); a.State != ledger.RefundSucceeded {
+		t.Errorf("q1 after its refund succeeded: %s", a.State)
+	}
+	if left, _ := r.Refundable("ch_1"); left != 70 || r.Status() != ledger.StatusPartiallyRefunded {
+		t.Errorf("refundable %d, status %s; want 70, partially_refunded", left, r.Status())
+	}
+}
