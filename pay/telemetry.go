@@ -383,14 +383,21 @@ func (t *telemetry) reconciled(ctx context.Context, due, failed int, listed bool
 	t.passOrders.Add(ctx, int64(failed), metric.WithAttributes(keyOutcome.String("failed")))
 }
 
-// countAnomalies counts l's anomalies: with one count where l is a
-// ledger.AnomalyCounter (Memory, PostgreSQL, MySQL), else by listing them.
+// countAnomalies counts l's unresolved anomalies: with one count where l
+// is a ledger.AnomalyCounter (Memory, PostgreSQL, MySQL), else by listing
+// them.
 func countAnomalies(ctx context.Context, l ledger.Ledger) (int, error) {
 	if c, ok := l.(ledger.AnomalyCounter); ok {
-		return c.CountAnomalies(ctx)
+		return c.CountUnresolved(ctx)
 	}
 	all, err := l.Anomalies(ctx)
-	return len(all), err
+	n := 0
+	for _, a := range all {
+		if a.Resolved.IsZero() {
+			n++
+		}
+	}
+	return n, err
 }
 
 // gaugeTimeout bounds the ledger reads of one collection.

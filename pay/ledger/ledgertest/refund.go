@@ -22,6 +22,7 @@ func testResolveAnomaly(t *testing.T, l ledger.Ledger) {
 	if ok, err := l.ResolveAnomaly(ctx, "double_payment:ch_none"); ok || !errors.Is(err, ledger.ErrNotFound) {
 		t.Errorf("ResolveAnomaly(unknown) = %v, %v; want ErrNotFound", ok, err)
 	}
+	countAnomalies(t, l) // one unresolved
 	before := read(t, l, "R1").Now
 	var first time.Time
 	for i, want := range []bool{true, false} {
@@ -46,6 +47,7 @@ func testResolveAnomaly(t *testing.T, l ledger.Ledger) {
 		if d := cmp.Diff([]ledger.Anomaly{want}, got, timeEqual); d != "" {
 			t.Errorf("Anomalies (-want +got):\n%s", d)
 		}
+		countAnomalies(t, l) // none unresolved
 	}
 }
 
