@@ -2,6 +2,7 @@ package pay_test
 
 import (
 	"context"
+	"net/http/httptest"
 	"slices"
 	"testing"
 	"time"
@@ -24,16 +25,39 @@ import (
 // most 1.05). In "sync" the spans go to the exporter as they end
 // (sdktrace.WithSyncer); in "batch" through the batching processor
 // production uses, whose goroutine and queue of spans add their own cost.
+//
+// In "endpoint" the same two Services serve the reuse path through
+// PUT /pay/pay_for_order/ over HTTP (httptest, one keep-alive connection),
+// with spans exported as they end: what a repeat of a mobile client costs.
 func BenchmarkPayForOrderInstrumented(b *testing.B) {
+	direct := func(b *testing.B, _ *env, svc *pay.Service) func() error {
+		return func() error {
+			_, err := svc.PayForOrder(b.Context(), seedOrderNo, channel.Alipay, pay.ForBuyer(seedBuyer))
+			return err
+		}
+	}
 	b.Run("sync", func(b *testing.B) {
-		benchmarkInstrumented(b, sdktrace.WithSyncer(tracetest.NewNoopExporter()))
+		benchmarkInstrumented(b, sdktrace.WithSyncer(tracetest.NewNoopExporter()), direct)
 	})
 	b.Run("batch", func(b *testing.B) {
-		benchmarkInstrumented(b, sdktrace.WithBatcher(tracetest.NewNoopExporter()))
+		benchmarkInstrumented(b, sdktrace.WithBatcher(tracetest.NewNoopExporter()), direct)
+	})
+	b.Run("endpoint", func(b *testing.B) {
+		benchmarkInstrumented(b, sdktrace.WithSyncer(tracetest.NewNoopExporter()), overHTTP)
 	})
 }
 
-func benchmarkInstrumented(b *testing.B, spans sdktrace.TracerProviderOption) {
+// overHTTP makes a call of svc's endpoint on the reuse path, over HTTP.
+func overHTTP(b *testing.B, e *env, svc *pay.Service) func() error {
+	srv := httptest.NewServer(pay.NewHandler(svc, tokens))
+	b.Cleanup(srv.Close)
+	client := srv.Client()
+	body := "order_no=" + seedOrderNo + "&channel=alipay"
+	want := len(e.payForm(b, seedToken, seedOrderNo, "alipay").body)
+	return func() error { return putOnce(client, srv.URL, body, want) }
+}
+
+func benchmarkInstrumented(b *testing.B, spans sdktrace.TracerProviderOption, caller func(b *testing.B, e *env, svc *pay.Service) func() error) {
 	e := setup(b)
 	k := &telemetryKit{reader: sdkmetric.NewManualReader()}
 	k.mp = sdkmetric.NewMeterProvider(sdkmetric.WithReader(k.reader))
@@ -42,17 +66,17 @@ func benchmarkInstrumented(b *testing.B, spans sdktrace.TracerProviderOption) {
 		k.mp.Shutdown(context.Background())
 		k.tp.Shutdown(context.Background())
 	})
-	plain, instr := e.svc, instrumented(b, e, k)
-	for _, svc := range []*pay.Service{plain, instr} {
-		if _, err := svc.PayForOrder(b.Context(), seedOrderNo, channel.Alipay, pay.ForBuyer(seedBuyer)); err != nil {
+	plain, instr := caller(b, e, e.svc), caller(b, e, instrumented(b, e, k))
+	for _, call := range []func() error{plain, instr} {
+		if err := call(); err != nil {
 			b.Fatal(err)
 		}
 	}
 	created := e.emu.Stats().ChargesCreated
-	run := func(svc *pay.Service, n int) time.Duration {
+	run := func(call func() error, n int) time.Duration {
 		start := time.Now()
 		for range n {
-			if _, err := svc.PayForOrder(b.Context(), seedOrderNo, channel.Alipay, pay.ForBuyer(seedBuyer)); err != nil {
+			if err := call(); err != nil {
 				b.Fatal(err)
 			}
 		}
