@@ -10,6 +10,7 @@ import (
 	"maps"
 	"math/rand/v2"
 	"strconv"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -181,6 +182,7 @@ func (s *Service) send(ctx context.Context, o order.Order, att ledger.Attempt) (
 		return nil, answer, internal("decoding attempt "+att.ID, err)
 	}
 	stop := s.holdWhile(ctx, o.No, att)
+	defer stop()
 	charge, err := s.gw.CreateCharge(ctx, &params)
 	stop()
 	// The outcome is recorded even if the caller has gone: it is Ping++'s.
@@ -196,11 +198,11 @@ func (s *Service) send(ctx context.Context, o order.Order, att ledger.Attempt) (
 		if recorded == nil && refusedNumber(err, att.Channel) {
 			return nil, refused, err
 		}
-		return nil, answer, payorder.NewError(payorder.CodePaymentFailed, "creating a charge for order "+o.No, err)
+		return nil, answer, payorder.NewError(payorder.CodePaymentFailed, "creating a charge for order "+o.No, errors.Join(err, unrecorded(recorded)))
 	}
 	if err := s.verify(o.No, &params, charge); err != nil {
-		s.closeMismatched(rctx, o.No, att, []*pingxx.Charge{charge}, err.Error())
-		return nil, answer, payorder.NewError(payorder.CodePaymentFailed, "creating a charge for order "+o.No, err)
+		closed := s.closeMismatched(rctx, o.No, att, []*pingxx.Charge{charge}, err.Error())
+		return nil, answer, payorder.NewError(payorder.CodePaymentFailed, "creating a charge for order "+o.No, errors.Join(err, unrecorded(closed)))
 	}
 	rec := chargeRecord(charge, att)
 	err = s.finish(rctx, o.No, att, func(r *ledger.Record) error {
@@ -248,9 +250,21 @@ func (s *Service) lookUpUnknown(ctx context.Context, o order.Order, att ledger.A
 		return nil, lookAgain, ignoreFenced(err, "recording charge "+c.ID+" of order "+o.No)
 	}
 	s.tel.unknownOutcome(ctx, att.Channel, triggerNoAnswer, resolvedLeftOpen)
-	s.finish(ctx, o.No, att, func(r *ledger.Record) error { return r.Release(att.ID, att.Fence) })
+	released := s.finish(ctx, o.No, att, func(r *ledger.Record) error { return r.Release(att.ID, att.Fence) })
 	return nil, answer, payorder.NewError(payorder.CodePaymentFailed,
-		"Ping++ did not answer the create for order "+o.No+"; the next call finds out what it made", errors.Join(cause, err))
+		"Ping++ did not answer the create for order "+o.No+"; the next call finds out what it made", errors.Join(cause, err, unrecorded(released)))
+}
+
+// unrecorded describes the failure to record an attempt's outcome, which
+// the caller's answer carries beside its own cause: the attempt then stays
+// open until its lease lapses, and the next caller resolves it. Nil for
+// nil, and for ErrFenced (another caller holds the attempt and records its
+// own outcome).
+func unrecorded(err error) error {
+	if err == nil || errors.Is(err, ledger.ErrFenced) {
+		return nil
+	}
+	return fmt.Errorf("pay: the outcome could not be recorded; the attempt is left for the next caller: %w", err)
 }
 
 // finish runs fn on the order's record, for an outcome of attempt att.
@@ -263,35 +277,48 @@ func (s *Service) finish(ctx context.Context, no string, att ledger.Attempt, fn 
 // that a holder waiting on a slow Ping++ keeps its attempt; a holder paused
 // past the lease loses it, and its fencing token with it.
 func (s *Service) holdWhile(ctx context.Context, no string, att ledger.Attempt) (stop func()) {
-	return s.renewWhile(ctx, no, s.cfg.LockTTL/3, func(r *ledger.Record) error { return r.Renew(att.ID, att.Fence, s.cfg.LockTTL) }, nil)
+	return s.renewWhile(ctx, no, s.cfg.LockTTL, func(r *ledger.Record) error { return r.Renew(att.ID, att.Fence, s.cfg.LockTTL) }, nil)
 }
 
-// renewWhile runs renew on order no's record every period until stop is
-// called or renew returns ledger.ErrFenced, after which lost (if set) is
-// called: the lease of an attempt or a claim kept while its holder works.
-func (s *Service) renewWhile(ctx context.Context, no string, period time.Duration, renew func(r *ledger.Record) error, lost func()) (stop func()) {
+// renewWhile runs renew on order no's record every third of lease, until
+// stop is called: the lease of an attempt or a claim kept while its holder
+// works. lost, when set, is called once the lease may be lost: renew
+// answered ledger.ErrFenced, or renewals have failed (the ledger away) for
+// so long that the lease may have lapsed by the ledger's clock; renewing
+// stops then. stop may be called more than once: callers defer it, so that
+// a panic in the work does not leave the lease renewed for ever.
+func (s *Service) renewWhile(ctx context.Context, no string, lease time.Duration, renew func(r *ledger.Record) error, lost func()) (stop func()) {
+	period := lease / 3
 	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		t := time.NewTicker(period)
 		defer t.Stop()
+		// The lease lasts at least a lease from the start of its last
+		// renewal; the lease taken before this began is given a third of
+		// it less, for the time between its take and now.
+		renewed := time.Now()
 		for {
 			select {
 			case <-ctx.Done():
 				return
 			case <-t.C:
+				began := time.Now()
 				_, err := s.ledger.Update(ctx, no, func(r *ledger.Record, _ any) error { return renew(r) })
-				if errors.Is(err, ledger.ErrFenced) {
-					if lost != nil {
-						lost()
-					}
+				switch {
+				case err == nil:
+					renewed = began
+				case lost == nil:
+				case errors.Is(err, ledger.ErrFenced), time.Since(renewed) >= lease-period:
+					lost()
 					return
 				}
 			}
 		}
 	}()
-	return func() { cancel(); <-done }
+	var once sync.Once
+	return func() { once.Do(func() { cancel(); <-done }) }
 }
 
 // Resolution of an attempt whose holder's lease lapsed.
@@ -323,13 +350,14 @@ func (s *Service) resolve(ctx context.Context, o order.Order, att ledger.Attempt
 	}
 	from, to := att.StartedAt.Add(-lookupSkew), att.StartedAt.Add(window+lookupSkew)
 	stop := s.holdWhile(ctx, o.No, att)
+	defer stop()
 	found, err := s.gw.FindCharges(ctx, att.PingppOrderNo, from, to)
 	stop()
 	rctx := context.WithoutCancel(ctx)
 	if err != nil {
 		s.tel.unknownOutcome(ctx, att.Channel, triggerTakeover, resolvedLeftOpen)
-		s.finish(rctx, o.No, att, func(r *ledger.Record) error { return r.Release(att.ID, att.Fence) })
-		return payorder.NewError(payorder.CodePaymentFailed, "looking up an earlier charge of order "+o.No, err)
+		released := s.finish(rctx, o.No, att, func(r *ledger.Record) error { return r.Release(att.ID, att.Fence) })
+		return payorder.NewError(payorder.CodePaymentFailed, "looking up an earlier charge of order "+o.No, errors.Join(err, unrecorded(released)))
 	}
 	for _, c := range found {
 		if s.verify(o.No, &params, c) == nil {
@@ -430,7 +458,7 @@ func chargeRecord(c *pingxx.Charge, att ledger.Attempt) ledger.Charge {
 	return ledger.Charge{
 		ID: c.ID, AttemptID: att.ID, PingppOrderNo: c.OrderNo, Channel: c.Channel,
 		Amount: c.Amount, Currency: c.Currency, ExtraKey: att.ExtraKey, AppID: c.App, Livemode: c.Livemode,
-		CreatedAt: time.Unix(c.Created, 0).UTC(), ExpiresAt: time.Unix(c.TimeExpire, 0).UTC(),
+		CreatedAt: time.Unix(c.Created, 0).UTC(), ExpiresAt: c.ExpiresAt(),
 		Orphan: att.ID == "", JSON: chargeJSON(c),
 	}
 }

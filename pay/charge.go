@@ -67,5 +67,5 @@ func recordedCharge(c *ledger.Charge) *Charge {
 // freshCharge is charge c, just made by Ping++ and recorded, for handing out.
 func freshCharge(c *pingxx.Charge) *Charge {
 	return &Charge{ID: c.ID, OrderNo: c.OrderNo, Channel: c.Channel, Amount: c.Amount,
-		Currency: c.Currency, ExpiresAt: time.Unix(c.TimeExpire, 0).UTC(), raw: chargeJSON(c), decoded: c}
+		Currency: c.Currency, ExpiresAt: c.ExpiresAt(), raw: chargeJSON(c), decoded: c}
 }

@@ -80,8 +80,10 @@ type Config struct {
 	// anomaly is durably recorded, and may run again for the same
 	// Anomaly.ID when Ping++ redelivers.
 	OnAnomaly func(ctx context.Context, a Anomaly) error
-	// FulfilmentLease is the lease of a claim to run OnPaid, renewed while it
-	// runs; default one minute.
+	// FulfilmentLease is the lease of a claim to run OnPaid or OnRefunded,
+	// renewed every third of it while the hook runs; default one minute. A
+	// hook whose claim could not be renewed for two thirds of it has its
+	// context cancelled.
 	FulfilmentLease time.Duration
 	// Now is the clock of orders' expiry and of charge lifetimes; default
 	// time.Now. Leases and claims use the ledger's clock.

@@ -5,11 +5,13 @@ import (
 	"errors"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/yianpay/payorder/channel"
 	"github.com/yianpay/payorder/pay"
+	"github.com/yianpay/payorder/pay/ledger"
 	"github.com/yianpay/payorder/pay/pingpptest"
 )
 
@@ -74,5 +76,59 @@ func TestPausedHookLosesItsClaim(t *testing.T) {
 	}
 	if rec, _ := e.svc.Record(t.Context(), seedOrderNo); rec.Fulfilment.Runs != 2 || rec.NeedsFulfilment() {
 		t.Errorf("fulfilment %+v, want 2 runs and done", rec.Fulfilment)
+	}
+}
+
+// failingUpdates is a ledger whose Updates fail while down is set.
+type failingUpdates struct {
+	ledger.Ledger
+	down *atomic.Bool
+}
+
+func (l failingUpdates) Update(ctx context.Context, no string, fn func(*ledger.Record, any) error) (*ledger.Record, error) {
+	if l.down.Load() {
+		return nil, errors.New("ledger unreachable")
+	}
+	return l.Ledger.Update(ctx, no, fn)
+}
+
+// TestHookStopsWhenItsClaimCannotBeRenewed: while the ledger cannot be
+// reached, an OnPaid run cannot renew its claim, which may lapse by the
+// ledger's clock; its context is cancelled before the lease could have
+// run out, so that it never runs on beside another instance's run.
+func TestHookStopsWhenItsClaimCannotBeRenewed(t *testing.T) {
+	var down atomic.Bool
+	causes := make(chan error, 1)
+	e := setup(t)
+	l := failingUpdates{e.ledger, &down}
+	svc, err := pay.New(pay.Config{
+		AppID: pingpptest.DefaultAppID, Now: e.clock.Now, FulfilmentLease: 600 * time.Millisecond,
+		OnPaid: func(ctx context.Context, f pay.Fulfilment) error {
+			down.Store(true) // the ledger goes away as the hook starts
+			began := time.Now()
+			<-ctx.Done()
+			if d := time.Since(began); d >= 600*time.Millisecond {
+				t.Errorf("the hook ran %v without a renewed claim, past its lease", d)
+			}
+			causes <- context.Cause(ctx)
+			down.Store(false)
+			return ctx.Err()
+		},
+	}, e.store, l, e.client)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := svc.PayForOrder(t.Context(), seedOrderNo, channel.Alipay, pay.AsServer())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.emu.Pay(c.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.SyncOrder(t.Context(), seedOrderNo); !errors.Is(err, context.Canceled) {
+		t.Errorf("SyncOrder = %v, want the hook's cancellation", err)
+	}
+	if cause := <-causes; cause == nil || !strings.Contains(cause.Error(), "claim") {
+		t.Errorf("the hook's context ended with %v, want the lost claim as its cause", cause)
 	}
 }

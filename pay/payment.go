@@ -274,7 +274,10 @@ func (s *Service) fulfil(ctx context.Context, o order.Order, rec *ledger.Record)
 	if err != nil {
 		return internal("recording the fulfilment of order "+o.No, err)
 	}
-	return s.hookOutcome(o.No, hookErr)
+	if hookErr != nil {
+		return s.hookOutcome(o.No, &hookError{hookErr})
+	}
+	return nil
 }
 
 // markFulfilled records a paid order as fulfilled when there is no hook to run.
@@ -298,14 +301,15 @@ type hookError struct{ err error }
 func (e *hookError) Error() string { return e.err.Error() }
 func (e *hookError) Unwrap() error { return e.err }
 
-// hookOutcome converts the outcome of a fulfilment run.
+// hookOutcome converts the outcome of a fulfilment run: the hook's own
+// failure (a *hookError), or the ledger's.
 func (s *Service) hookOutcome(no string, err error) error {
 	var he *hookError
 	switch {
 	case err == nil, errors.Is(err, errUnchanged):
 		return nil
-	case errors.As(err, &he), !errors.Is(err, payorder.ErrInternal):
-		return fmt.Errorf("pay: fulfilment hook for order %s (it runs again on the next report or reconciliation): %w", no, err)
+	case errors.As(err, &he):
+		return fmt.Errorf("pay: fulfilment hook for order %s (it runs again on the next report or reconciliation): %w", no, he.err)
 	}
 	return internal("recording the fulfilment of order "+no, err)
 }
@@ -325,9 +329,10 @@ func (s *Service) runClaimed(ctx context.Context, no string, claim ledger.Claim,
 func (s *Service) runLeased(ctx context.Context, no string, renew func(r *ledger.Record) error, hook func(ctx context.Context) error) error {
 	hookCtx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	stop := s.renewWhile(hookCtx, no, s.cfg.FulfilmentLease/3, renew, func() {
+	stop := s.renewWhile(hookCtx, no, s.cfg.FulfilmentLease, renew, func() {
 		cancel(fmt.Errorf("pay: the claim to run a hook for order %s was lost", no))
 	})
+	defer stop()
 	err := hook(hookCtx)
 	stop()
 	return err
@@ -486,6 +491,7 @@ func (s *Service) SyncOrder(ctx context.Context, no string) (*ledger.Record, err
 			errs = append(errs, s.takeOver(ctx, o, a.ID))
 		}
 	}
+	applied := false // a payment found here runs the hook as its webhook would
 	if rec.Payment == nil {
 		for _, c := range rec.Charges {
 			if !c.PaidAt.IsZero() {
@@ -497,6 +503,7 @@ func (s *Service) SyncOrder(ctx context.Context, no string) (*ledger.Record, err
 				continue
 			}
 			if ch.Paid {
+				applied = true
 				errs = append(errs, s.applyPaidCharge(ctx, ch, "", chargeJSON(ch)))
 			}
 		}
@@ -504,7 +511,10 @@ func (s *Service) SyncOrder(ctx context.Context, no string) (*ledger.Record, err
 	if rec, err = s.ledger.Read(ctx, no); err != nil {
 		return nil, internal("reading the ledger of order "+no, err)
 	}
-	errs = append(errs, s.fulfil(ctx, o, rec), s.syncRefunds(ctx, o, rec))
+	if !applied {
+		errs = append(errs, s.fulfil(ctx, o, rec))
+	}
+	errs = append(errs, s.syncRefunds(ctx, o, rec))
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
@@ -545,8 +555,9 @@ func (s *Service) Record(ctx context.Context, no string) (*ledger.Record, error)
 }
 
 // Reconcile runs SyncOrder for every order with open work: an open attempt,
-// a paid order whose hook has not yet succeeded, an unpaid charge live or
-// expired within lookback. It is the job for a host's cron (the example
+// a refund whose outcome is unknown or pending, a paid order or succeeded
+// refund whose hook has not yet succeeded, an unpaid charge live or expired
+// within lookback. It is the job for a host's cron (the example
 // server runs it every minute); its cost follows the open work, never the
 // ledger's history. It goes on past failures and returns them joined.
 func (s *Service) Reconcile(ctx context.Context, lookback time.Duration) error {

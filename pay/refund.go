@@ -29,6 +29,15 @@ const (
 // amount, and a call with the same request id looks again.
 const RefundSettle = 5 * time.Minute
 
+// refundSendMargin is how long before RefundSettle a refund may last be
+// sent: more than a refund request can take (the client's timeout), so
+// that a request is never in flight when its attempt is settled.
+const refundSendMargin = 2 * time.Minute
+
+// errRefundTooLate refuses to send a refund whose attempt is about to be
+// settled as failed.
+var errRefundTooLate = errors.New("pay: refund attempt too old to send")
+
 // RefundRequest is a refund an operator asks for (Service.Refund).
 type RefundRequest struct {
 	// ID is the caller's refund request id, 1 to 64 letters, digits, '-'
@@ -130,13 +139,14 @@ func (s *Service) Refund(ctx context.Context, orderNo string, amount int64, req 
 		var (
 			step ledger.RefundStep
 			att  ledger.RefundAttempt
+			now  time.Time
 		)
 		_, err := s.ledger.Update(ctx, o.No, func(r *ledger.Record, _ any) error {
 			st, a, err := r.BeginRefund(want)
 			if err != nil {
 				return err
 			}
-			step, att = st, *a
+			step, att, now = st, *a, r.Now
 			if st == ledger.RefundStepDone || st == ledger.RefundStepWait {
 				return errUnchanged
 			}
@@ -152,7 +162,7 @@ func (s *Service) Refund(ctx context.Context, orderNo string, amount int64, req 
 			}
 			return att, refundOutcome(o.No, att)
 		case ledger.RefundStepWait:
-			if err := sleep(ctx, pollInterval(att.HeldUntil.Sub(s.cfg.Now()))); err != nil {
+			if err := sleep(ctx, pollInterval(att.HeldUntil.Sub(now))); err != nil { // both by the ledger's clock
 				return att, payorder.NewError(payorder.CodeRefundUnknown, "gave up waiting for a concurrent call with refund request "+req.ID, err)
 			}
 			continue
@@ -250,7 +260,21 @@ func (s *Service) sendRefund(ctx context.Context, o order.Order, att ledger.Refu
 		return att, internal("decoding refund attempt "+att.ID, err)
 	}
 	p.Amount = att.Amount
-	stop := s.renewWhile(ctx, o.No, s.cfg.LockTTL/3, func(r *ledger.Record) error { return r.RenewRefund(att.ID, att.Fence, s.cfg.LockTTL) }, nil)
+	// Right before the send, in the ledger: still the attempt's holder, and
+	// early enough that no one closes the attempt as failed (RefundSettle
+	// after its start) while the request may still be on its way. A holder
+	// paused past that sends nothing.
+	_, err := s.ledger.Update(ctx, o.No, func(r *ledger.Record, _ any) error {
+		if r.Now.Sub(att.StartedAt) >= RefundSettle-refundSendMargin {
+			return errRefundTooLate
+		}
+		return r.RenewRefund(att.ID, att.Fence, s.cfg.LockTTL)
+	})
+	if err != nil {
+		return att, payorder.NewError(payorder.CodeRefundUnknown, "refund "+att.ID+" of order "+o.No+" was not sent: its attempt is no longer this caller's to send; call again with the same request id", err)
+	}
+	stop := s.renewWhile(ctx, o.No, s.cfg.LockTTL, func(r *ledger.Record) error { return r.RenewRefund(att.ID, att.Fence, s.cfg.LockTTL) }, nil)
+	defer stop()
 	rf, err := s.gw.CreateRefund(ctx, att.ChargeID, &p)
 	stop()
 	// The outcome is recorded even if the caller has gone: it is Ping++'s.

@@ -586,3 +586,62 @@ func TestPausedRefundHolderIsTakenOver(t *testing.T) {
 		})
 	}
 }
+
+// pausingUpdates is a ledger whose nth Update waits, before it runs, until
+// resume is closed: a caller paused between two steps in the ledger.
+type pausingUpdates struct {
+	ledger.Ledger
+	n      int
+	calls  *atomic.Int64
+	paused chan struct{}
+	resume chan struct{}
+}
+
+func (l pausingUpdates) Update(ctx context.Context, no string, fn func(*ledger.Record, any) error) (*ledger.Record, error) {
+	if l.calls.Add(1) == int64(l.n) {
+		close(l.paused)
+		<-l.resume
+	}
+	return l.Ledger.Update(ctx, no, fn)
+}
+
+// TestRefundTooOldIsNotSent: a refund holder paused between writing its
+// attempt and sending it, until the attempt is near RefundSettle (when a
+// lookup that finds nothing closes it as failed and frees its amount),
+// sends nothing when it resumes, so that no refund can land after its
+// attempt was given up.
+func TestRefundTooOldIsNotSent(t *testing.T) {
+	e := setupRefunds(t, ledgerKinds()[0], 1)
+	e.order(t, "LATE1", 9900)
+	e.pay(t, "LATE1", channel.Alipay)
+	l := pausingUpdates{Ledger: e.ledgers[0], n: 2, calls: new(atomic.Int64), paused: make(chan struct{}), resume: make(chan struct{})}
+	paused, err := pay.New(pay.Config{AppID: pingpptest.DefaultAppID, Now: e.clock.Now}, e.store, l, e.client)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := paused.Refund(context.Background(), "LATE1", 1000, refundReq("late"))
+		done <- err
+	}()
+	<-l.paused // the attempt is written; the send has not been checked
+	e.clock.Advance(pay.RefundSettle - time.Minute)
+	close(l.resume)
+	if err := <-done; !errors.Is(err, payorder.ErrRefundUnknown) {
+		t.Fatalf("the resumed holder = %v, want ErrRefundUnknown", err)
+	}
+	if got := e.emu.Stats().RefundRequests; got != 0 {
+		t.Fatalf("the resumed holder sent %d refund requests, want none", got)
+	}
+	// Past RefundSettle the attempt is closed as failed and its amount free.
+	e.clock.Advance(2 * time.Minute)
+	if _, err := e.svcs[0].Refund(t.Context(), "LATE1", 1000, refundReq("late")); !errors.Is(err, payorder.ErrRefundRefused) {
+		t.Fatalf("the same request after RefundSettle = %v, want ErrRefundRefused", err)
+	}
+	if att, err := e.svcs[0].Refund(t.Context(), "LATE1", 9900, refundReq("again")); err != nil || att.State != ledger.RefundSucceeded {
+		t.Fatalf("a full refund afterwards = %+v, %v", att, err)
+	}
+	if got := e.emu.Stats().RefundRequests; got != 1 {
+		t.Errorf("the emulator got %d refund requests, want 1", got)
+	}
+}

@@ -405,24 +405,23 @@ const gaugeTimeout = 5 * time.Second
 
 // registerLedgerGauges registers the gauges read from l at each collection:
 // orders with open work (Due, whose cost follows the open work) and
-// anomalies recorded (the ledger keeps no resolution of an anomaly, so every
-// anomaly recorded is one waiting for a person). A collection that cannot
-// read the ledger observes nothing.
+// anomalies not resolved, each waiting for a person. A collection that
+// cannot read the ledger observes nothing.
 func registerLedgerGauges(m metric.Meter, l ledger.Ledger) error {
 	open, err1 := m.Int64ObservableGauge("payorder.ledger.orders_open", metric.WithUnit("{order}"),
-		metric.WithDescription("Orders with open work in the ledger: an open payment attempt, or a paid order whose hook has not succeeded"))
+		metric.WithDescription("Orders with open work in the ledger: an open payment attempt, a refund not finished, or a hook that has not succeeded"))
 	anomalies, err2 := m.Int64ObservableGauge("payorder.ledger.anomalies", metric.WithUnit("{anomaly}"),
-		metric.WithDescription("Anomalies recorded in the ledger, each waiting for a person"))
+		metric.WithDescription("Anomalies recorded in the ledger and not resolved, each waiting for a person"))
 	if err := errors.Join(err1, err2); err != nil {
 		return err
 	}
 	_, err := m.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
 		ctx, cancel := context.WithTimeout(ctx, gaugeTimeout)
 		defer cancel()
-		// Only orders whose DueUntil is ledger.Forever (an open attempt, or a
-		// paid order whose hook has not succeeded) are after a second before
-		// it, never an unpaid charge's expiry; a second, because the SQL
-		// ledgers keep microseconds.
+		// Only orders whose DueUntil is ledger.Forever (an open attempt, a
+		// refund not finished, a hook that has not succeeded) are after a
+		// second before it, never an unpaid charge's expiry; a second,
+		// because the SQL ledgers keep microseconds.
 		due, err1 := l.Due(ctx, ledger.Forever.Add(-time.Second))
 		if err1 == nil {
 			o.ObserveInt64(open, int64(len(due)))

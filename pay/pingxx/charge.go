@@ -239,16 +239,24 @@ func (c *Charge) TypedCredential() (channel.Credential, error) {
 	return channel.DecodeCredential(c.Channel, c.Credential)
 }
 
-// Expired reports whether the charge can no longer be paid at now: its
-// time_expire has passed. A charge without time_expire counts from created
-// with its channel's default lifetime; one without either is expired, since
-// nothing shows that it can still be paid.
+// Expired reports whether the charge can no longer be paid at now: see
+// ExpiresAt.
 func (c *Charge) Expired(now time.Time) bool {
-	expire := c.TimeExpire
-	if expire == 0 && c.Created != 0 {
-		expire = c.Created + int64(c.Channel.DefaultExpiry()/time.Second)
+	return !now.Before(c.ExpiresAt())
+}
+
+// ExpiresAt is when the charge stops being payable: its time_expire. A
+// charge without time_expire counts from created with its channel's
+// default lifetime; one without either has expired (the zero time), since
+// nothing shows that it can still be paid.
+func (c *Charge) ExpiresAt() time.Time {
+	switch {
+	case c.TimeExpire != 0:
+		return time.Unix(c.TimeExpire, 0).UTC()
+	case c.Created != 0:
+		return time.Unix(c.Created, 0).Add(c.Channel.DefaultExpiry()).UTC()
 	}
-	return expire == 0 || now.Unix() >= expire
+	return time.Time{}
 }
 
 // ChargeList is a page of GET /v1/charges.
