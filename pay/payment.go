@@ -527,12 +527,10 @@ func (s *Service) takeOver(ctx context.Context, o order.Order, id string) error 
 	var att ledger.Attempt
 	var now time.Time
 	_, err := s.ledger.Update(ctx, o.No, func(r *ledger.Record, _ any) error {
-		a := r.Attempt(id)
-		if a == nil || a.State != ledger.AttemptOpen || r.Now.Before(a.HeldUntil) {
+		a := r.TakeOver(id, s.cfg.LockTTL)
+		if a == nil {
 			return errUnchanged
 		}
-		a.Fence++
-		a.HeldUntil = r.Now.Add(s.cfg.LockTTL)
 		att, now = *a, r.Now
 		return nil
 	})

@@ -500,12 +500,10 @@ func (s *Service) syncRefunds(ctx context.Context, o order.Order, rec *ledger.Re
 		case a.State == ledger.RefundUnknown && !rec.Now.Before(a.HeldUntil):
 			var att ledger.RefundAttempt
 			_, err := s.ledger.Update(ctx, o.No, func(r *ledger.Record, _ any) error {
-				a := r.RefundAttempt(a.ID)
-				if a == nil || a.State != ledger.RefundUnknown || r.Now.Before(a.HeldUntil) {
+				a := r.TakeOverRefund(a.ID, s.cfg.LockTTL)
+				if a == nil {
 					return errUnchanged
 				}
-				a.Fence++
-				a.HeldUntil = r.Now.Add(s.cfg.LockTTL)
 				att = *a
 				return nil
 			})

@@ -60,7 +60,7 @@ func (m *Memory) Update(_ context.Context, no string, fn func(r *Record, db any)
 	}
 	r.OrderNo = no
 	for _, a := range r.Attempts[nAttempts:] {
-		if owner, ok := m.numbers[a.PingppOrderNo]; ok && owner != no || r.numberUsedTwice(a.PingppOrderNo) {
+		if owner, ok := m.numbers[a.PingppOrderNo]; ok && owner != no || r.NumberUsedTwice(a.PingppOrderNo) {
 			return nil, ErrNumberTaken
 		}
 	}
@@ -87,17 +87,6 @@ func (m *Memory) Update(_ context.Context, no string, fn func(r *Record, db any)
 	r.Anomalies = nil
 	m.records[no] = r.Clone()
 	return r, nil
-}
-
-// numberUsedTwice reports whether two of r's attempts use Ping++ number no.
-func (r *Record) numberUsedTwice(no string) bool {
-	n := 0
-	for _, a := range r.Attempts {
-		if a.PingppOrderNo == no {
-			n++
-		}
-	}
-	return n > 1
 }
 
 // OrderOfCharge implements Ledger.

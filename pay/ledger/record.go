@@ -288,9 +288,7 @@ func (r *Record) Begin(w Want) (Step, *Attempt, *Charge, error) {
 		if r.Now.Before(a.HeldUntil) {
 			return StepWait, a, nil, nil
 		}
-		a.Fence++
-		a.HeldUntil = r.Now.Add(w.Lease)
-		return StepResolve, a, nil, nil
+		return StepResolve, r.TakeOver(a.ID, w.Lease), nil, nil
 	}
 	if w.MaxLive > 0 && r.LiveCount(w.Margin) >= w.MaxLive {
 		return 0, nil, nil, ErrTooManyCharges
@@ -369,6 +367,31 @@ func (r *Record) Charge(id string) *Charge {
 func (r *Record) HasNumber(no string) bool {
 	return slices.ContainsFunc(r.Attempts, func(a Attempt) bool { return a.PingppOrderNo == no }) ||
 		slices.ContainsFunc(r.Charges, func(c Charge) bool { return c.PingppOrderNo == no })
+}
+
+// TakeOver makes the caller the holder of open attempt id, whose lease has
+// lapsed at r.Now, until r.Now+lease, under a new fencing token; nil when
+// the attempt is not open or still held.
+func (r *Record) TakeOver(id string, lease time.Duration) *Attempt {
+	a := r.Attempt(id)
+	if a == nil || a.State != AttemptOpen || r.Now.Before(a.HeldUntil) {
+		return nil
+	}
+	a.Fence++
+	a.HeldUntil = r.Now.Add(lease)
+	return a
+}
+
+// NumberUsedTwice reports whether two of r's attempts use Ping++ order
+// number no: what Update refuses with ErrNumberTaken.
+func (r *Record) NumberUsedTwice(no string) bool {
+	n := 0
+	for _, a := range r.Attempts {
+		if a.PingppOrderNo == no {
+			n++
+		}
+	}
+	return n > 1
 }
 
 // held returns the open attempt id if fence is its current token.

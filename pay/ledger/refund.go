@@ -121,9 +121,7 @@ func (r *Record) BeginRefund(w RefundWant) (RefundStep, *RefundAttempt, error) {
 		case r.Now.Before(a.HeldUntil):
 			return RefundStepWait, a, nil
 		}
-		a.Fence++
-		a.HeldUntil = r.Now.Add(w.Lease)
-		return RefundStepResolve, a, nil
+		return RefundStepResolve, r.TakeOverRefund(a.ID, w.Lease), nil
 	}
 	charge := w.ChargeID
 	if charge == "" && r.Payment != nil {
@@ -387,4 +385,17 @@ func (f *Fulfilment) finish(now time.Time, token int64, succeeded bool) {
 	case f.Claim == token:
 		f.LeaseUntil = time.Time{}
 	}
+}
+
+// TakeOverRefund makes the caller the holder of refund attempt id, unknown
+// and no longer held at r.Now, until r.Now+lease, under a new fencing
+// token; nil when it is settled or still held.
+func (r *Record) TakeOverRefund(id string, lease time.Duration) *RefundAttempt {
+	a := r.RefundAttempt(id)
+	if a == nil || a.State != RefundUnknown || r.Now.Before(a.HeldUntil) {
+		return nil
+	}
+	a.Fence++
+	a.HeldUntil = r.Now.Add(lease)
+	return a
 }

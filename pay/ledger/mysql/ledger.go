@@ -231,7 +231,7 @@ func (l *Ledger) update(ctx context.Context, no string, fn func(r *ledger.Record
 func save(ctx context.Context, tx *sql.Tx, r *ledger.Record, nAttempts, nCharges int) (*ledger.Record, error) {
 	no := r.OrderNo
 	for _, a := range r.Attempts[nAttempts:] {
-		if err := takeNumber(ctx, tx, no, a.PingppOrderNo, r.Attempts); err != nil {
+		if err := takeNumber(ctx, tx, r, a.PingppOrderNo); err != nil {
 			return nil, err
 		}
 	}
@@ -267,20 +267,15 @@ func save(ctx context.Context, tx *sql.Tx, r *ledger.Record, nAttempts, nCharges
 	return saved, nil
 }
 
-// takeNumber records Ping++ order number pno as order no's, for one of its
+// takeNumber records Ping++ order number pno as r's order's, for one of its
 // new attempts: ErrNumberTaken when another of its attempts, or another
 // order, holds it.
-func takeNumber(ctx context.Context, tx *sql.Tx, no, pno string, attempts []ledger.Attempt) error {
+func takeNumber(ctx context.Context, tx *sql.Tx, r *ledger.Record, pno string) error {
+	no := r.OrderNo
 	if err := checkKey("Ping++ order number", pno, maxNumber); err != nil {
 		return err
 	}
-	n := 0
-	for _, a := range attempts {
-		if a.PingppOrderNo == pno {
-			n++
-		}
-	}
-	if n > 1 {
+	if r.NumberUsedTwice(pno) {
 		return ledger.ErrNumberTaken
 	}
 	_, err := tx.ExecContext(ctx, `INSERT INTO payorder_numbers (pingpp_order_no, order_no) VALUES (?, ?)`, pno, no)

@@ -162,7 +162,7 @@ func (l *Ledger) update(ctx context.Context, no string, fn func(r *ledger.Record
 	}
 	r.OrderNo = no
 	for _, a := range r.Attempts[nAttempts:] {
-		if usedTwice(r, a.PingppOrderNo) {
+		if r.NumberUsedTwice(a.PingppOrderNo) {
 			return nil, fmt.Errorf("postgres: order %s: Ping++ order number %s: %w", no, a.PingppOrderNo, ledger.ErrNumberTaken)
 		}
 	}
@@ -207,17 +207,6 @@ func (l *Ledger) update(ctx context.Context, no string, fn func(r *ledger.Record
 		return nil, err
 	}
 	return saved, nil
-}
-
-// usedTwice reports whether two of r's attempts use Ping++ number no.
-func usedTwice(r *ledger.Record, no string) bool {
-	n := 0
-	for _, a := range r.Attempts {
-		if a.PingppOrderNo == no {
-			n++
-		}
-	}
-	return n > 1
 }
 
 // charges maps the ids of r's charges to their JSON.
