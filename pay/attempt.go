@@ -235,8 +235,12 @@ func (s *Service) lookUpUnknown(ctx context.Context, o order.Order, att ledger.A
 	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
 	found, err := s.gw.FindCharges(ctx, att.PingppOrderNo, att.StartedAt.Add(-lookupSkew), time.Time{})
+	var others []ledger.Charge // this order's, but not what the attempt asked for
 	for _, c := range found {
 		if s.verify(o.No, params, c) != nil {
+			if metadataOrderNo(c) == o.No {
+				others = append(others, chargeRecord(c, ledger.Attempt{}))
+			}
 			continue
 		}
 		rec := chargeRecord(c, att)
@@ -250,7 +254,12 @@ func (s *Service) lookUpUnknown(ctx context.Context, o order.Order, att ledger.A
 		return nil, lookAgain, ignoreFenced(err, "recording charge "+c.ID+" of order "+o.No)
 	}
 	s.tel.unknownOutcome(ctx, att.Channel, triggerNoAnswer, resolvedLeftOpen)
-	released := s.finish(ctx, o.No, att, func(r *ledger.Record) error { return r.Release(att.ID, att.Fence) })
+	released := s.finish(ctx, o.No, att, func(r *ledger.Record) error {
+		for _, c := range others {
+			r.AddOrphan(c) // as resolve keeps them: a payment of one is this order's
+		}
+		return r.Release(att.ID, att.Fence)
+	})
 	return nil, answer, payorder.NewError(payorder.CodePaymentFailed,
 		"Ping++ did not answer the create for order "+o.No+"; the next call finds out what it made", errors.Join(cause, err, unrecorded(released)))
 }
