@@ -20,7 +20,7 @@ import (
 func openLedger(ctx context.Context, databaseURL string, out io.Writer) (ledger.Ledger, func(), error) {
 	switch {
 	case databaseURL == "":
-		fmt.Fprintln(out, "payorder: ledger in memory (set DATABASE_URL for PostgreSQL)")
+		fmt.Fprintln(out, "payorder: ledger in memory (set DATABASE_URL to postgres://… or mysql://… for a database)")
 		return &ledger.Memory{}, func() {}, nil
 	case strings.HasPrefix(databaseURL, "postgres://"), strings.HasPrefix(databaseURL, "postgresql://"):
 		pool, err := pgxpool.New(ctx, databaseURL)
