@@ -10,6 +10,7 @@ import (
 
 	"github.com/yianpay/payorder"
 	"github.com/yianpay/payorder/pay"
+	"github.com/yianpay/payorder/pay/ledger/internal/tokentest"
 	"github.com/yianpay/payorder/pay/ledger/mysql"
 	"github.com/yianpay/payorder/pay/ledger/mysql/mysqltest"
 )
@@ -59,45 +60,12 @@ func TestVerifyToken(t *testing.T) {
 	accounts := db.Name + "_accounts"
 	t.Cleanup(func() { pool.Exec("DROP DATABASE IF EXISTS `" + accounts + "`") })
 	execAll(t, pool, fmt.Sprintf(customSchema, accounts))
-	configs := map[string]mysql.TokenConfig{
-		"DjangoDefaults": {},
-		"CustomNames": {
-			TokenTable: "api_keys", TokenKeyColumn: "secret", TokenUserColumn: "member",
-			UserTable: accounts + ".Members", UserIDColumn: "member_no", UsernameColumn: "phone", ActiveColumn: "enabled",
-		},
-	}
-	tests := []struct {
-		name      string
-		token     string
-		wantBuyer string
-		wantErr   error
-	}{
-		{"Buyer", "706a87288233ea2427cddb8a1bbce29369ac5073", "15201052252", nil},
-		{"ErrUserInactive", "9944b09199c62bcf9418ad846dd0e4bbdfc6ee4b", "", payorder.ErrUserInactive},
-		{"ErrInvalidTokenUnknown", "0000000000000000000000000000000000000000", "", payorder.ErrInvalidToken},
-		{"ErrInvalidTokenEmpty", "", "", payorder.ErrInvalidToken},
-		{"ErrInvalidTokenPrefix", "706a87288233ea2427cddb8a1bbce29369ac507", "", payorder.ErrInvalidToken},
-		{"ErrInvalidTokenNUL", "706a87288233ea2427cddb8a1bbce29369ac5073\x00", "", payorder.ErrInvalidToken},
-		{"ErrInvalidTokenBadUTF8", "706a87288233ea2427cddb8a1bbce29369ac\xff", "", payorder.ErrInvalidToken},
-		{"ErrInvalidTokenInjection", "' OR '1'='1", "", payorder.ErrInvalidToken},
+	tokentest.Run(t, accounts, func(cfg mysql.TokenConfig) (tokentest.Verifier, error) {
+		return mysql.NewTokenVerifier(pool, cfg)
+	},
 		// The column's collation would find these; the verifier does not.
-		{"ErrInvalidTokenUpperCase", "706A87288233EA2427CDDB8A1BBCE29369AC5073", "", payorder.ErrInvalidToken},
-		{"ErrInvalidTokenTrailingSpace", "706a87288233ea2427cddb8a1bbce29369ac5073 ", "", payorder.ErrInvalidToken},
-	}
-	for cname, cfg := range configs {
-		v, err := mysql.NewTokenVerifier(pool, cfg)
-		if err != nil {
-			t.Fatalf("%s: NewTokenVerifier: %v", cname, err)
-		}
-		for _, tt := range tests {
-			t.Run(cname+"/"+tt.name, func(t *testing.T) {
-				buyer, err := v.VerifyToken(t.Context(), tt.token)
-				if buyer != tt.wantBuyer || !errors.Is(err, tt.wantErr) || (tt.wantErr == nil) != (err == nil) {
-					t.Errorf("VerifyToken(%q) = %q, %v; want %q, %v", tt.token, buyer, err, tt.wantBuyer, tt.wantErr)
-				}
-			})
-		}
-	}
+		tokentest.Case{Name: "ErrInvalidTokenUpperCase", Token: "706A87288233EA2427CDDB8A1BBCE29369AC5073", WantErr: payorder.ErrInvalidToken},
+		tokentest.Case{Name: "ErrInvalidTokenTrailingSpace", Token: "706a87288233ea2427cddb8a1bbce29369ac5073 ", WantErr: payorder.ErrInvalidToken})
 }
 
 func TestVerifyTokenDatabaseFailureIsPlainError(t *testing.T) {
