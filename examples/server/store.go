@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"io"
+	"runtime"
 	"strings"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -42,6 +43,12 @@ func openLedger(ctx context.Context, databaseURL string, out io.Writer) (ledger.
 		if err != nil {
 			return nil, nil, fmt.Errorf("database: %w", err)
 		}
+		// The size of pgxpool's default: a few connections serve many
+		// callers (README, "Pool size"), and database/sql's default keeps
+		// two idle, so that bursts would open and close connections.
+		conns := max(4, runtime.NumCPU())
+		db.SetMaxOpenConns(conns)
+		db.SetMaxIdleConns(conns)
 		if err := mysql.Migrate(ctx, db); err != nil {
 			db.Close()
 			return nil, nil, fmt.Errorf("database: %w", err)
