@@ -53,10 +53,19 @@ func New(cfg Config, orders OrderStore, l ledger.Ledger, gw Gateway) (*Service, 
 	}
 	tel, err := newTelemetry(cfg.MeterProvider, cfg.TracerProvider, l)
 	if err != nil {
+		tel.close()
 		return nil, fmt.Errorf("pay: config: metrics: %w", err)
 	}
 	return &Service{cfg: cfg, orders: orders, ledger: l, gw: gw, tel: tel}, nil
 }
+
+// Close unregisters the ledger gauges (payorder.ledger.orders_open and
+// payorder.ledger.anomalies) from Config.MeterProvider, which New registered
+// for as long as the provider lives: close a Service before another one
+// takes its place on the same provider, or both report the gauges. Nothing
+// else is released: the Service, and calls in flight, go on working. Close
+// may be called more than once.
+func (s *Service) Close() error { return s.tel.close() }
 
 // PayOption tunes one PayForOrder call.
 type PayOption func(*payRequest)

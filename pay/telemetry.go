@@ -3,6 +3,7 @@ package pay
 import (
 	"context"
 	"errors"
+	"sync"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -101,6 +102,23 @@ type telemetry struct {
 
 	channels map[channel.Channel]*channelTelemetry
 	unknownC *channelTelemetry // a channel payorder does not know
+
+	// gauges is the registration of the ledger gauges' callback, nil
+	// when it failed; close unregisters it once.
+	gauges     metric.Registration
+	closeOnce  sync.Once
+	closeError error
+}
+
+// close unregisters the ledger gauges; later calls return the first one's
+// error.
+func (t *telemetry) close() error {
+	t.closeOnce.Do(func() {
+		if t.gauges != nil {
+			t.closeError = t.gauges.Unregister()
+		}
+	})
+	return t.closeError
 }
 
 // channelTelemetry is what a PayForOrder call on one channel records with.
@@ -158,7 +176,9 @@ func newTelemetry(mp metric.MeterProvider, tp trace.TracerProvider, l ledger.Led
 	t.refunds = counter("payorder.refunds", "{refund}", "Refunds by outcome")
 	t.passes = counter("payorder.reconcile.passes", "{pass}", "Reconciliation passes by outcome")
 	t.passOrders = counter("payorder.reconcile.orders", "{order}", "Orders with open work found by reconciliation passes, by outcome of their sync")
-	errs = append(errs, registerLedgerGauges(m, l))
+	gauges, err := registerLedgerGauges(m, l)
+	t.gauges = gauges
+	errs = append(errs, err)
 	for _, ch := range channel.All() {
 		t.channels[ch] = newChannelTelemetry(string(ch))
 	}
@@ -407,15 +427,15 @@ const gaugeTimeout = 5 * time.Second
 // orders with open work (Due, whose cost follows the open work) and
 // anomalies not resolved, each waiting for a person. A collection that
 // cannot read the ledger observes nothing.
-func registerLedgerGauges(m metric.Meter, l ledger.Ledger) error {
+func registerLedgerGauges(m metric.Meter, l ledger.Ledger) (metric.Registration, error) {
 	open, err1 := m.Int64ObservableGauge("payorder.ledger.orders_open", metric.WithUnit("{order}"),
 		metric.WithDescription("Orders with open work in the ledger: an open payment attempt, a refund not finished, or a hook that has not succeeded"))
 	anomalies, err2 := m.Int64ObservableGauge("payorder.ledger.anomalies", metric.WithUnit("{anomaly}"),
 		metric.WithDescription("Anomalies recorded in the ledger and not resolved, each waiting for a person"))
 	if err := errors.Join(err1, err2); err != nil {
-		return err
+		return nil, err
 	}
-	_, err := m.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
+	return m.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
 		ctx, cancel := context.WithTimeout(ctx, gaugeTimeout)
 		defer cancel()
 		// Only orders whose DueUntil is ledger.Forever (an open attempt, a
@@ -432,5 +452,4 @@ func registerLedgerGauges(m metric.Meter, l ledger.Ledger) error {
 		}
 		return errors.Join(err1, err2)
 	}, open, anomalies)
-	return err
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -18,6 +19,7 @@ import (
 
 	"github.com/yianpay/payorder/channel"
 	"github.com/yianpay/payorder/pay"
+	"github.com/yianpay/payorder/pay/ledger"
 	"github.com/yianpay/payorder/pay/pingpptest"
 	"github.com/yianpay/payorder/pay/pingxx"
 )
@@ -377,5 +379,52 @@ func TestTelemetryOfTakeover(t *testing.T) {
 				t.Errorf("charges (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// dueCounter is a ledger that counts its Due calls: the gauges' reads.
+type dueCounter struct {
+	ledger.Ledger
+	calls atomic.Int64
+}
+
+func (d *dueCounter) Due(ctx context.Context, since time.Time) ([]string, error) {
+	d.calls.Add(1)
+	return d.Ledger.Due(ctx, since)
+}
+
+// A closed Service no longer reads its ledger for the gauges, so that one
+// that replaces it on the same provider is the only one reporting them.
+func TestCloseUnregistersTheLedgerGauges(t *testing.T) {
+	k := newTelemetryKit(t)
+	e := setup(t)
+	old := &dueCounter{Ledger: e.ledger}
+	newService := func(l ledger.Ledger) *pay.Service {
+		svc, err := pay.New(pay.Config{AppID: pingpptest.DefaultAppID, MeterProvider: k.mp}, e.store, l, e.client)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return svc
+	}
+	replaced := newService(old)
+	k.collect(t)
+	if n := old.calls.Load(); n != 1 {
+		t.Fatalf("one collection read the ledger %d times, want 1", n)
+	}
+	for range 2 {
+		if err := replaced.Close(); err != nil {
+			t.Fatalf("Close: %v", err)
+		}
+	}
+	if got := k.collect(t)["payorder.ledger.orders_open"]; got != nil {
+		t.Errorf("after Close, orders_open is still reported: %+v", got)
+	}
+	current := &dueCounter{Ledger: e.ledger}
+	newService(current)
+	if got := k.counts(t, "payorder.ledger.orders_open"); !cmp.Equal(got, counts{"": 0}) {
+		t.Errorf("orders_open = %v, want one point of 0", got)
+	}
+	if o, c := old.calls.Load(), current.calls.Load(); o != 1 || c != 1 {
+		t.Errorf("ledger reads after Close: closed Service %d (want 1, before Close), current %d (want 1)", o, c)
 	}
 }
