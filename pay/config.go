@@ -76,8 +76,9 @@ type Config struct {
 	OnRefunded func(ctx context.Context, n RefundNotice) error
 	// OnAnomaly tells the host about a payment that needs a person: a double
 	// payment or a payment of a closed order to refund, an amount or
-	// currency mismatch, a payment for an unknown order. It runs after the
-	// anomaly is durably recorded, and may run again for the same
+	// currency mismatch, a payment for an unknown order, a refund sent
+	// without an answer and not found since (refund_unconfirmed). It runs
+	// after the anomaly is durably recorded, and may run again for the same
 	// Anomaly.ID when Ping++ redelivers.
 	OnAnomaly func(ctx context.Context, a Anomaly) error
 	// FulfilmentLease is the lease of a claim to run OnPaid or OnRefunded,

@@ -22,21 +22,16 @@ const (
 	metadataOrderNoKey      = "order_no"
 )
 
-// RefundSettle is how long after a refund attempt began its outcome may
-// still be unknown: a refund whose request got no answer and which is not
-// among its charge's refunds this long after it began is closed as failed
-// (never made), and its amount is free again. Before that it holds its
-// amount, and a call with the same request id looks again.
+// RefundSettle is how long after a refund request was sent without an
+// answer it may still be looked for quietly. Not among its charge's refunds
+// by then, it becomes a refund_unconfirmed anomaly for a person, and its
+// attempt keeps holding its amount: nothing proves it will not land (a
+// request held up in the network, a paused process), so payorder never
+// decides on its own that it failed. It is recorded when it is found, by a
+// call with the same request id, by Reconcile or by its refund.succeeded
+// event; a person who finds no such refund in the Ping++ dashboard frees
+// its amount with AbandonRefund.
 const RefundSettle = 5 * time.Minute
-
-// refundSendMargin is how long before RefundSettle a refund may last be
-// sent: more than a refund request can take (the client's timeout), so
-// that a request is never in flight when its attempt is settled.
-const refundSendMargin = 2 * time.Minute
-
-// errRefundTooLate refuses to send a refund whose attempt is about to be
-// settled as failed.
-var errRefundTooLate = errors.New("pay: refund attempt too old to send")
 
 // RefundRequest is a refund an operator asks for (Service.Refund).
 type RefundRequest struct {
@@ -102,11 +97,14 @@ type RefundNotice struct {
 //   - payorder.ErrNothingToRefund: the charge is refunded in full, or the
 //     rest is held by refunds still pending;
 //   - payorder.ErrRefundTooLarge: amount is more than is refundable;
-//   - payorder.ErrRefundRefused: Ping++ or the channel refused it, or no
-//     refund was made (the attempt is failed and its amount free again:
-//     refund again with a new request id);
+//   - payorder.ErrRefundRefused: Ping++ or the channel refused it, or it
+//     was never sent (its first caller stopped before sending it), or a
+//     person abandoned it (the attempt is failed and its amount free
+//     again: refund again with a new request id);
 //   - payorder.ErrRefundUnknown: the outcome is not known yet; call again
-//     with the same request (Reconcile also resolves it);
+//     with the same request (Reconcile also resolves it). Sent, unanswered
+//     and not found RefundSettle later, it is a refund_unconfirmed anomaly
+//     and holds its amount until it is found or abandoned (AbandonRefund);
 //   - payorder.ErrInternal: the order store or the ledger failed.
 //
 // A cancelled ctx does not prove that no refund was made: the attempt stays
@@ -156,7 +154,7 @@ func (s *Service) Refund(ctx context.Context, orderNo string, amount int64, req 
 			return ledger.RefundAttempt{}, refundRefusedByLedger(o.No, req.ID, err)
 		}
 		switch step {
-		case ledger.RefundStepDone:
+		case ledger.RefundStepDone, ledger.RefundStepClosed:
 			if att.State == ledger.RefundSucceeded {
 				s.afterRefundsLogged(ctx, o)
 			}
@@ -261,15 +259,20 @@ func (s *Service) sendRefund(ctx context.Context, o order.Order, att ledger.Refu
 	}
 	p.Amount = att.Amount
 	// Right before the send, in the ledger: still the attempt's holder, and
-	// early enough that no one closes the attempt as failed (RefundSettle
-	// after its start) while the request may still be on its way. A holder
-	// paused past that sends nothing.
+	// the attempt marked sent. Until then a caller who takes it over knows
+	// that it never left, and closes it; a holder paused past its lease
+	// sends nothing.
 	_, err := s.ledger.Update(ctx, o.No, func(r *ledger.Record, _ any) error {
-		if r.Now.Sub(att.StartedAt) >= RefundSettle-refundSendMargin {
-			return errRefundTooLate
-		}
-		return r.RenewRefund(att.ID, att.Fence, s.cfg.LockTTL)
+		return r.PermitRefundSend(att.ID, att.Fence, s.cfg.LockTTL)
 	})
+	if errors.Is(err, ledger.ErrFenced) {
+		// Taken over, or closed as never sent: the ledger has the outcome.
+		if rec, rerr := s.ledger.Read(ctx, o.No); rerr == nil {
+			if a := rec.RefundAttempt(att.ID); a != nil && a.State != ledger.RefundUnknown {
+				return *a, refundOutcome(o.No, *a)
+			}
+		}
+	}
 	if err != nil {
 		return att, payorder.NewError(payorder.CodeRefundUnknown, "refund "+att.ID+" of order "+o.No+" was not sent: its attempt is no longer this caller's to send; call again with the same request id", err)
 	}
@@ -302,8 +305,9 @@ func (s *Service) sendRefund(ctx context.Context, o order.Order, att ledger.Refu
 // among its charge's refunds at Ping++, by the request id it carried in its
 // metadata. One found is recorded. Otherwise the attempt stays unknown,
 // holding its amount, with its lease ended (a request still on its way may
-// yet make it), until RefundSettle after it began: then it is closed as
-// failed with that evidence. cause is why the outcome was unknown.
+// yet make it); from RefundSettle after it was sent it is also marked
+// unconfirmed, with an anomaly for a person. cause is why the outcome was
+// unknown.
 func (s *Service) findRefund(ctx context.Context, o order.Order, att ledger.RefundAttempt, cause error) (ledger.RefundAttempt, error) {
 	lctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
@@ -315,15 +319,23 @@ func (s *Service) findRefund(ctx context.Context, o order.Order, att ledger.Refu
 			}
 		}
 	}
-	var saved ledger.RefundAttempt
+	var (
+		saved       ledger.RefundAttempt
+		unconfirmed ledger.Anomaly // recorded by this update
+	)
 	rec, uerr := s.ledger.Update(context.WithoutCancel(ctx), o.No, func(r *ledger.Record, _ any) error {
 		a := r.RefundAttempt(att.ID)
 		switch {
 		case a == nil || a.State != ledger.RefundUnknown:
 			return errUnchanged
-		case err == nil && r.Now.Sub(a.StartedAt) >= RefundSettle:
-			return r.FailRefund(att.ID, att.Fence, fmt.Sprintf("no refund with %s %s among the %d refunds of charge %s, %s after it was asked",
-				MetadataRefundRequestID, att.ID, len(list), att.ChargeID, r.Now.Sub(a.StartedAt).Round(time.Second)))
+		case err == nil && r.Now.Sub(a.SentAt) >= RefundSettle:
+			n := len(r.Anomalies)
+			merr := r.MarkRefundUnconfirmed(att.ID, att.Fence, fmt.Sprintf("refund request %s of %d fen from charge %s got no answer; no refund with %s %s among the charge's %d refunds %s after it was sent",
+				att.ID, att.Amount, att.ChargeID, MetadataRefundRequestID, att.ID, len(list), r.Now.Sub(a.SentAt).Round(time.Second)))
+			if len(r.Anomalies) > n {
+				unconfirmed = r.Anomalies[n]
+			}
+			return merr
 		}
 		return r.ReleaseRefund(att.ID, att.Fence)
 	})
@@ -342,8 +354,16 @@ func (s *Service) findRefund(ctx context.Context, o order.Order, att ledger.Refu
 		return att, internal("recording refund attempt "+att.ID, uerr)
 	}
 	saved = *rec.RefundAttempt(att.ID)
-	if saved.State == ledger.RefundFailed {
-		return saved, refundOutcome(o.No, saved)
+	if unconfirmed.ID != "" {
+		s.cfg.Logger.ErrorContext(ctx, "pay: refund anomaly", "id", unconfirmed.ID, "kind", unconfirmed.Kind, "order_no", o.No, "detail", unconfirmed.Detail)
+		s.tel.anomaly(ctx, unconfirmed.Kind)
+		if err := s.tellAnomaly(ctx, unconfirmed); err != nil {
+			return saved, err
+		}
+	}
+	if !saved.UnconfirmedAt.IsZero() {
+		return saved, payorder.NewError(payorder.CodeRefundUnknown, "refund "+att.ID+" of order "+o.No+
+			": sent without an answer and not found since; it holds its amount until it is found, or until a person who finds no such refund in the Ping++ dashboard abandons it (Service.AbandonRefund)", nil)
 	}
 	return saved, payorder.NewError(payorder.CodeRefundUnknown,
 		"refund "+att.ID+" of order "+o.No+": Ping++ did not answer; call again with the same request id", errors.Join(cause, err))
@@ -376,6 +396,11 @@ func (s *Service) reportRefund(ctx context.Context, o order.Order, id string, rf
 	}
 	att := *a
 	s.cfg.Logger.InfoContext(ctx, "pay: refund", "order_no", o.No, "request_id", id, "refund_id", rf.ID, "state", att.State, "how", how)
+	if !att.UnconfirmedAt.IsZero() && !att.Holds() {
+		if err := s.resolveAnomaly(ctx, o.No, ledger.RefundUnconfirmedAnomalyID(o.No, id), "refund found"); err != nil {
+			return att, err
+		}
+	}
 	if att.State == ledger.RefundSucceeded {
 		s.afterRefundsLogged(ctx, o)
 	}
@@ -420,17 +445,81 @@ func (s *Service) resolveRefunded(ctx context.Context, rec *ledger.Record, id st
 		return nil
 	}
 	for _, kind := range []ledger.AnomalyKind{ledger.AnomalyDoublePayment, ledger.AnomalyPaidAfterClose} {
-		a := ledger.AnomalyID(kind, id)
-		resolved, err := s.ledger.ResolveAnomaly(ctx, a)
-		switch {
-		case errors.Is(err, ledger.ErrNotFound):
-		case err != nil:
-			return internal("resolving anomaly "+a, err)
-		case resolved:
-			s.cfg.Logger.InfoContext(ctx, "pay: anomaly resolved by refund", "id", a, "order_no", rec.OrderNo)
+		if err := s.resolveAnomaly(ctx, rec.OrderNo, ledger.AnomalyID(kind, id), "refunded in full"); err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+// resolveAnomaly marks anomaly id of order no resolved, if it exists, and
+// logs why when that changed it.
+func (s *Service) resolveAnomaly(ctx context.Context, no, id, why string) error {
+	resolved, err := s.ledger.ResolveAnomaly(ctx, id)
+	switch {
+	case errors.Is(err, ledger.ErrNotFound):
+	case err != nil:
+		return internal("resolving anomaly "+id, err)
+	case resolved:
+		s.cfg.Logger.InfoContext(ctx, "pay: anomaly resolved", "id", id, "order_no", no, "why", why)
+	}
+	return nil
+}
+
+// AbandonRefund is for a person who, after a refund_unconfirmed anomaly,
+// found no refund with request id requestID in the Ping++ dashboard: it
+// closes the attempt as failed, with reason as its evidence, frees its
+// amount for other refunds and resolves the anomaly. It looks once more
+// first: a refund found is recorded and returned instead, with the outcome
+// Refund would give.
+//
+// Abandoning is that person's statement that the request will not land.
+// Should it land all the same, the refund Ping++ reports is still recorded,
+// and a refund asked for meanwhile with the freed amount could then be
+// refused by Ping++ or refund more than meant: wait until the dashboard has
+// shown no such refund for a while. Errors: payorder.ErrInvalidRequest when
+// the attempt is not unconfirmed (unknown, marked unconfirmed and held by
+// no one), payorder.ErrInternal when the ledger fails.
+func (s *Service) AbandonRefund(ctx context.Context, orderNo, requestID, reason string) (ledger.RefundAttempt, error) {
+	what := "refund " + requestID + " of order " + orderNo
+	switch n := utf8.RuneCountInString(reason); {
+	case !order.ValidNo(orderNo):
+		return ledger.RefundAttempt{}, payorder.NewError(payorder.CodeInvalidRequest, "order_no must be 1 to 64 letters or digits", nil)
+	case n == 0 || n > 255:
+		return ledger.RefundAttempt{}, payorder.NewError(payorder.CodeInvalidRequest, "the reason for abandoning a refund must be 1 to 255 characters", nil)
+	}
+	o, err := s.orders.Order(ctx, orderNo)
+	if err != nil {
+		return ledger.RefundAttempt{}, orderLoadFailed(orderNo, err)
+	}
+	rec, err := s.ledger.Read(ctx, orderNo)
+	if err != nil {
+		return ledger.RefundAttempt{}, internal("reading the ledger of order "+orderNo, err)
+	}
+	a := rec.RefundAttempt(requestID)
+	if a == nil || a.State != ledger.RefundUnknown || a.UnconfirmedAt.IsZero() {
+		return ledger.RefundAttempt{}, payorder.NewError(payorder.CodeInvalidRequest, what+" is not unconfirmed: only a refund_unconfirmed one may be abandoned", nil)
+	}
+	list, err := s.gw.ListRefunds(ctx, a.ChargeID)
+	if err != nil {
+		return *a, payorder.NewError(payorder.CodeRefundUnknown, what+": cannot look at the charge's refunds before abandoning it", err)
+	}
+	for _, rf := range list {
+		if metadataString(rf.Metadata, MetadataRefundRequestID) == requestID {
+			return s.reportRefund(ctx, o, requestID, rf, "found by listing the charge's refunds when asked to abandon it")
+		}
+	}
+	rec, err = s.ledger.Update(ctx, orderNo, func(r *ledger.Record, _ any) error {
+		return r.AbandonRefund(requestID, "abandoned: "+reason)
+	})
+	switch {
+	case errors.Is(err, ledger.ErrNotUnconfirmed):
+		return ledger.RefundAttempt{}, payorder.NewError(payorder.CodeInvalidRequest, what+" is not unconfirmed any more (another caller holds it or settled it); look at it again", nil)
+	case err != nil:
+		return ledger.RefundAttempt{}, internal("abandoning "+what, err)
+	}
+	s.cfg.Logger.WarnContext(ctx, "pay: refund abandoned by a person", "order_no", orderNo, "request_id", requestID, "reason", reason)
+	return *rec.RefundAttempt(requestID), s.resolveAnomaly(ctx, orderNo, ledger.RefundUnconfirmedAnomalyID(orderNo, requestID), "refund abandoned")
 }
 
 // noticeRefund runs OnRefunded for refund rf of o under a claim, or records
@@ -511,6 +600,8 @@ func (s *Service) syncRefunds(ctx context.Context, o order.Order, rec *ledger.Re
 			case errors.Is(err, errUnchanged):
 			case err != nil:
 				errs = append(errs, internal("taking over refund attempt "+a.ID, err))
+			case att.State != ledger.RefundUnknown:
+				s.cfg.Logger.InfoContext(ctx, "pay: refund attempt closed", "order_no", o.No, "request_id", att.ID, "evidence", att.Evidence)
 			default:
 				if _, err := s.findRefund(ctx, o, att, nil); err != nil && !errors.Is(err, payorder.ErrRefundRefused) && !notYetKnown(err) {
 					errs = append(errs, err)

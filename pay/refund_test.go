@@ -199,6 +199,22 @@ func (e *refundEnv) record(t testing.TB, no string) *ledger.Record {
 	return rec
 }
 
+// anomaly returns the anomaly with id, failing t when there is none.
+func (e *refundEnv) anomaly(t testing.TB, id string) ledger.Anomaly {
+	t.Helper()
+	all, err := e.svcs[0].Anomalies(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range all {
+		if a.ID == id {
+			return a
+		}
+	}
+	t.Fatalf("no anomaly %s among %d", id, len(all))
+	return ledger.Anomaly{}
+}
+
 // refundedAtPingpp is the total of the charge's succeeded refunds as the
 // emulator holds them.
 func (e *refundEnv) refundedAtPingpp(t testing.TB, chargeID string) (total int64, refunds int) {
@@ -449,38 +465,85 @@ func TestRefundSucceededEventMovesPendingRefund(t *testing.T) {
 	}
 }
 
-// TestUnknownRefundNotFoundIsClosedAfterSettle: a refund request that never
-// reached Ping++'s refund logic and got no answer holds its amount until
-// RefundSettle has passed by the ledger's clock; then it is closed as
-// failed and its amount is free.
-func TestUnknownRefundNotFoundIsClosedAfterSettle(t *testing.T) {
+// TestUnconfirmedRefundHoldsItsAmount: a refund request sent without an
+// answer and not found RefundSettle later becomes a refund_unconfirmed
+// anomaly and keeps holding its amount, so that no other refund can use it
+// while the request may still land. When it lands after all, it is
+// recorded and the anomaly resolved; when a person abandons it, its amount
+// is free and the anomaly resolved.
+func TestUnconfirmedRefundHoldsItsAmount(t *testing.T) {
 	e := setupRefunds(t, ledgerKinds()[0], 1)
 	svc := e.svcs[0]
-	e.order(t, "SETTLE1", 500)
-	c := e.pay(t, "SETTLE1", channel.Alipay)
-	e.emu.Fail(pingpptest.Fault{Route: pingpptest.RouteCreateRefund, Kind: pingpptest.FaultReset, Times: 1})
-	if _, err := svc.Refund(t.Context(), "SETTLE1", 0, refundReq("never")); !errors.Is(err, payorder.ErrRefundUnknown) {
-		t.Fatalf("Refund = %v; want ErrRefundUnknown", err)
+	unconfirmed := func(t *testing.T, no string) *pingxx.Charge {
+		t.Helper()
+		e.order(t, no, 500)
+		c := e.pay(t, no, channel.Alipay)
+		e.emu.Fail(pingpptest.Fault{Route: pingpptest.RouteCreateRefund, Kind: pingpptest.FaultReset, Times: 1})
+		if _, err := svc.Refund(t.Context(), no, 0, refundReq("lost")); !errors.Is(err, payorder.ErrRefundUnknown) {
+			t.Fatalf("Refund = %v; want ErrRefundUnknown", err)
+		}
+		if _, err := svc.AbandonRefund(t.Context(), no, "lost", "not in the dashboard"); !errors.Is(err, payorder.ErrInvalidRequest) {
+			t.Errorf("AbandonRefund before RefundSettle = %v; want ErrInvalidRequest", err)
+		}
+		e.clock.Advance(pay.RefundSettle)
+		if err := svc.Reconcile(t.Context(), time.Hour); err != nil {
+			t.Fatal(err)
+		}
+		rec := e.record(t, no)
+		if a := rec.RefundAttempt("lost"); a.State != ledger.RefundUnknown || a.UnconfirmedAt.IsZero() {
+			t.Fatalf("attempt after RefundSettle: %+v; want unknown, unconfirmed", a)
+		}
+		if left, _ := rec.Refundable(c.ID); left != 0 {
+			t.Errorf("refundable while unconfirmed = %d; want 0 (held)", left)
+		}
+		if _, err := svc.Refund(t.Context(), no, 0, refundReq("another")); !errors.Is(err, payorder.ErrNothingToRefund) {
+			t.Errorf("another refund while unconfirmed = %v; want ErrNothingToRefund", err)
+		}
+		if a := e.anomaly(t, ledger.RefundUnconfirmedAnomalyID(no, "lost")); a.Kind != ledger.AnomalyRefundUnconfirmed || !a.Resolved.IsZero() || a.Amount != 500 {
+			t.Errorf("anomaly %+v; want an unresolved refund_unconfirmed of 500", a)
+		}
+		return c
 	}
-	if err := svc.Reconcile(t.Context(), time.Hour); err != nil {
-		t.Fatal(err)
-	}
-	if left, _ := e.record(t, "SETTLE1").Refundable(c.ID); left != 0 {
-		t.Errorf("refundable before RefundSettle = %d; want 0 (held)", left)
-	}
-	e.clock.Advance(pay.RefundSettle)
-	if err := svc.Reconcile(t.Context(), time.Hour); err != nil {
-		t.Fatal(err)
-	}
-	rec := e.record(t, "SETTLE1")
-	if a := rec.RefundAttempt("never"); a.State != ledger.RefundFailed {
-		t.Errorf("attempt %s after RefundSettle; want failed", a.State)
-	}
-	if left, _ := rec.Refundable(c.ID); left != 500 {
-		t.Errorf("refundable after it failed = %d; want 500", left)
-	}
-	if got := e.emu.Stats().RefundsCreated; got != 0 {
-		t.Errorf("%d refunds created; want none", got)
+
+	t.Run("LandsLate", func(t *testing.T) {
+		c := unconfirmed(t, "LATE2")
+		// The lost request reaches Ping++ at last.
+		if _, err := e.client.CreateRefund(t.Context(), c.ID, &pingxx.RefundParams{Amount: 500, Description: "退款",
+			Metadata: map[string]any{pay.MetadataRefundRequestID: "lost", "order_no": "LATE2"}}); err != nil {
+			t.Fatal(err)
+		}
+		if err := svc.Reconcile(t.Context(), time.Hour); err != nil {
+			t.Fatal(err)
+		}
+		rec := e.record(t, "LATE2")
+		if a := rec.RefundAttempt("lost"); a.State != ledger.RefundSucceeded || len(rec.Refunds) != 1 {
+			t.Errorf("after the late refund: attempt %+v, refunds %+v; want succeeded, one refund", a, rec.Refunds)
+		}
+		if a := e.anomaly(t, ledger.RefundUnconfirmedAnomalyID("LATE2", "lost")); a.Resolved.IsZero() {
+			t.Errorf("anomaly %+v; want resolved", a)
+		}
+	})
+	t.Run("Abandoned", func(t *testing.T) {
+		c := unconfirmed(t, "ABANDON1")
+		a, err := svc.AbandonRefund(t.Context(), "ABANDON1", "lost", "not in the dashboard after an hour")
+		if err != nil || a.State != ledger.RefundFailed {
+			t.Fatalf("AbandonRefund = %+v, %v; want failed", a, err)
+		}
+		if left, _ := e.record(t, "ABANDON1").Refundable(c.ID); left != 500 {
+			t.Errorf("refundable after abandon = %d; want 500", left)
+		}
+		if a := e.anomaly(t, ledger.RefundUnconfirmedAnomalyID("ABANDON1", "lost")); a.Resolved.IsZero() {
+			t.Errorf("anomaly %+v; want resolved", a)
+		}
+		if _, err := svc.Refund(t.Context(), "ABANDON1", 0, refundReq("lost")); !errors.Is(err, payorder.ErrRefundRefused) {
+			t.Errorf("the abandoned request id again = %v; want ErrRefundRefused", err)
+		}
+		if att, err := svc.Refund(t.Context(), "ABANDON1", 0, refundReq("again")); err != nil || att.State != ledger.RefundSucceeded {
+			t.Errorf("a new refund after abandon = %+v, %v; want succeeded", att, err)
+		}
+	})
+	if got := e.emu.Stats().RefundsCreated; got != 2 {
+		t.Errorf("%d refunds created; want 2 (the late one and the one after the abandon)", got)
 	}
 }
 
@@ -605,12 +668,12 @@ func (l pausingUpdates) Update(ctx context.Context, no string, fn func(*ledger.R
 	return l.Ledger.Update(ctx, no, fn)
 }
 
-// TestRefundTooOldIsNotSent: a refund holder paused between writing its
-// attempt and sending it, until the attempt is near RefundSettle (when a
-// lookup that finds nothing closes it as failed and frees its amount),
-// sends nothing when it resumes, so that no refund can land after its
-// attempt was given up.
-func TestRefundTooOldIsNotSent(t *testing.T) {
+// TestRefundHolderPausedBeforeItsSendSendsNothing: a refund holder paused
+// between writing its attempt and its send permit, past its lease, finds on
+// resuming that the attempt was closed as never sent by the caller who
+// took it over, and sends nothing: the amount is free for a new refund, and
+// Ping++ gets only that one.
+func TestRefundHolderPausedBeforeItsSendSendsNothing(t *testing.T) {
 	e := setupRefunds(t, ledgerKinds()[0], 1)
 	e.order(t, "LATE1", 9900)
 	e.pay(t, "LATE1", channel.Alipay)
@@ -624,19 +687,17 @@ func TestRefundTooOldIsNotSent(t *testing.T) {
 		_, err := paused.Refund(context.Background(), "LATE1", 1000, refundReq("late"))
 		done <- err
 	}()
-	<-l.paused // the attempt is written; the send has not been checked
-	e.clock.Advance(pay.RefundSettle - time.Minute)
+	<-l.paused // the attempt is written; its send permit is not
+	e.clock.Advance(pay.DefaultLockTTL + time.Second)
+	if _, err := e.svcs[0].Refund(t.Context(), "LATE1", 1000, refundReq("late")); !errors.Is(err, payorder.ErrRefundRefused) {
+		t.Fatalf("the same request after the holder's lease = %v, want ErrRefundRefused (never sent)", err)
+	}
 	close(l.resume)
-	if err := <-done; !errors.Is(err, payorder.ErrRefundUnknown) {
-		t.Fatalf("the resumed holder = %v, want ErrRefundUnknown", err)
+	if err := <-done; !errors.Is(err, payorder.ErrRefundRefused) {
+		t.Fatalf("the resumed holder = %v, want ErrRefundRefused (never sent)", err)
 	}
 	if got := e.emu.Stats().RefundRequests; got != 0 {
 		t.Fatalf("the resumed holder sent %d refund requests, want none", got)
-	}
-	// Past RefundSettle the attempt is closed as failed and its amount free.
-	e.clock.Advance(2 * time.Minute)
-	if _, err := e.svcs[0].Refund(t.Context(), "LATE1", 1000, refundReq("late")); !errors.Is(err, payorder.ErrRefundRefused) {
-		t.Fatalf("the same request after RefundSettle = %v, want ErrRefundRefused", err)
 	}
 	if att, err := e.svcs[0].Refund(t.Context(), "LATE1", 9900, refundReq("again")); err != nil || att.State != ledger.RefundSucceeded {
 		t.Fatalf("a full refund afterwards = %+v, %v", att, err)

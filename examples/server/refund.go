@@ -10,18 +10,22 @@ import (
 
 	"github.com/yianpay/payorder"
 	"github.com/yianpay/payorder/pay"
+	"github.com/yianpay/payorder/pay/ledger"
 )
 
 // minAdminToken is the shortest operator token the server accepts: a
 // guessable one would hand out refunds.
 const minAdminToken = 32
 
-// refundHandler is the operator's refund route, POST /admin/refunds/: a
-// JSON body naming the order, the amount and the operator's own refund
-// request id, authorised by Authorization: Bearer <PAYORDER_ADMIN_TOKEN>.
-// A buyer's login token (scheme Token) is never accepted. It answers the
-// endpoint's envelope, {"status":0,"message":"","refund":{…}}, with the
-// refund statuses of payorder's status table.
+// refundHandler is the operator's refund routes, authorised by
+// Authorization: Bearer <PAYORDER_ADMIN_TOKEN> (a buyer's login token,
+// scheme Token, is never accepted): POST /admin/refunds/, a JSON body
+// naming the order, the amount and the operator's own refund request id
+// (pay.Service.Refund), and POST /admin/refunds/abandon/, naming the order,
+// the request id of a refund_unconfirmed refund and the reason
+// (pay.Service.AbandonRefund). Both answer the endpoint's envelope,
+// {"status":0,"message":"","refund":{…}}, with the refund statuses of
+// payorder's status table.
 type refundHandler struct {
 	svc   *pay.Service
 	token []byte
@@ -38,6 +42,13 @@ type refundBody struct {
 	Anomaly       string         `json:"anomaly"`
 	Metadata      map[string]any `json:"metadata"`
 	FundingSource string         `json:"funding_source"`
+}
+
+// abandonBody is the request of the abandon route.
+type abandonBody struct {
+	OrderNo   string `json:"order_no"`
+	RequestID string `json:"request_id"`
+	Reason    string `json:"reason"`
 }
 
 // refundJSON is the refund attempt as answered.
@@ -69,23 +80,48 @@ func (h *refundHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusMethodNotAllowed, map[string]string{"detail": `Method "` + r.Method + `" not allowed.`})
 		return
 	}
-	var body refundBody
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&body); err != nil {
-		h.answer(w, r, nil, payorder.NewError(payorder.CodeInvalidRequest, "body: "+err.Error(), nil).WithMessage("请求参数错误: "+err.Error()))
+	var (
+		orderNo string
+		att     ledger.RefundAttempt
+		err     error
+	)
+	switch r.URL.Path {
+	case "/admin/refunds/":
+		var body refundBody
+		if err = decodeBody(w, r, &body); err == nil {
+			orderNo = body.OrderNo
+			att, err = h.svc.Refund(r.Context(), body.OrderNo, body.Amount, pay.RefundRequest{
+				ID: body.RequestID, Description: body.Description, ChargeID: body.ChargeID, Anomaly: body.Anomaly,
+				Metadata: body.Metadata, FundingSource: body.FundingSource,
+			})
+		}
+	case "/admin/refunds/abandon/":
+		var body abandonBody
+		if err = decodeBody(w, r, &body); err == nil {
+			orderNo = body.OrderNo
+			att, err = h.svc.AbandonRefund(r.Context(), body.OrderNo, body.RequestID, body.Reason)
+		}
+	default:
+		http.NotFound(w, r)
 		return
 	}
-	att, err := h.svc.Refund(r.Context(), body.OrderNo, body.Amount, pay.RefundRequest{
-		ID: body.RequestID, Description: body.Description, ChargeID: body.ChargeID, Anomaly: body.Anomaly,
-		Metadata: body.Metadata, FundingSource: body.FundingSource,
-	})
 	var out *refundJSON
 	if att.ID != "" {
-		out = &refundJSON{RequestID: att.ID, OrderNo: body.OrderNo, ChargeID: att.ChargeID, Amount: att.Amount,
+		out = &refundJSON{RequestID: att.ID, OrderNo: orderNo, ChargeID: att.ChargeID, Amount: att.Amount,
 			State: string(att.State), RefundID: att.RefundID, Evidence: att.Evidence}
 	}
 	h.answer(w, r, out, err)
+}
+
+// decodeBody decodes the JSON body of r, at most 64 KiB and with no field
+// v does not have, into v; its error is payorder.ErrInvalidRequest.
+func decodeBody(w http.ResponseWriter, r *http.Request, v any) error {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return payorder.NewError(payorder.CodeInvalidRequest, "body: "+err.Error(), nil).WithMessage("请求参数错误: " + err.Error())
+	}
+	return nil
 }
 
 // answer writes the envelope for err (nil: status 0) with the refund, if any.

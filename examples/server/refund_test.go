@@ -15,7 +15,14 @@ const testAdminToken = "op-0123456789abcdef0123456789abcdef"
 // auth and returns the HTTP status and the decoded answer.
 func postRefund(t *testing.T, base, auth, body string) (int, map[string]any) {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, base+"/admin/refunds/", strings.NewReader(body))
+	return postAdmin(t, base+"/admin/refunds/", auth, body)
+}
+
+// postAdmin posts body to the operator's route url with the Authorization
+// header auth and returns the HTTP status and the decoded answer.
+func postAdmin(t *testing.T, url, auth, body string) (int, map[string]any) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,6 +97,18 @@ func TestOperatorRefundRoute(t *testing.T) {
 		if code, got := postRefund(t, a.API, "Bearer "+testAdminToken, tt.body); code != http.StatusOK || got["status"] != tt.status {
 			t.Errorf("%s: %d %v; want status %v", tt.body, code, got, tt.status)
 		}
+	}
+	// Only a refund_unconfirmed refund may be abandoned; the route is the
+	// operator's too.
+	abandon := `{"order_no":"` + seedOrderNo + `","request_id":"op-1","reason":"not in the dashboard"}`
+	if code, got := postAdmin(t, a.API+"/admin/refunds/abandon/", "Bearer "+testAdminToken, abandon); code != http.StatusOK || got["status"] != -1.0 {
+		t.Errorf("abandoning a succeeded refund: %d %v; want status -1", code, got)
+	}
+	if code, _ := postAdmin(t, a.API+"/admin/refunds/abandon/", "Token "+seedToken, abandon); code != http.StatusUnauthorized {
+		t.Errorf("abandon with a buyer's token answered %d; want 401", code)
+	}
+	if code, _ := postAdmin(t, a.API+"/admin/refunds/other/", "Bearer "+testAdminToken, abandon); code != http.StatusNotFound {
+		t.Errorf("an unknown operator route answered %d; want 404", code)
 	}
 	res, err := httpClient.Get(a.Emulator + "/_emulator/stats")
 	if err != nil {

@@ -45,7 +45,8 @@ func MarshalRecord(r *Record) ([]byte, error) {
 	for _, a := range r.RefundAttempts {
 		s.RefundAttempts = append(s.RefundAttempts, storedRefundAttempt{
 			ID: a.ID, ChargeID: a.ChargeID, Amount: a.Amount, AnomalyID: a.AnomalyID, Params: string(a.Params),
-			StartedAt: stored(a.StartedAt), Fence: a.Fence, HeldUntil: stored(a.HeldUntil), State: a.State,
+			StartedAt: stored(a.StartedAt), Fence: a.Fence, HeldUntil: stored(a.HeldUntil),
+			SentAt: stored(a.SentAt), Unsent: a.SentAt.IsZero(), UnconfirmedAt: stored(a.UnconfirmedAt), State: a.State,
 			RefundID: a.RefundID, Evidence: a.Evidence, ClosedAt: stored(a.ClosedAt),
 		})
 	}
@@ -115,11 +116,16 @@ func UnmarshalRecord(no string, data []byte, chargeJSON map[string][]byte) (*Rec
 	for _, a := range s.RefundAttempts {
 		att := RefundAttempt{
 			ID: a.ID, ChargeID: a.ChargeID, Amount: a.Amount, AnomalyID: a.AnomalyID,
-			StartedAt: a.StartedAt, Fence: a.Fence, HeldUntil: a.HeldUntil, State: a.State,
+			StartedAt: a.StartedAt, Fence: a.Fence, HeldUntil: a.HeldUntil,
+			SentAt: a.SentAt, UnconfirmedAt: a.UnconfirmedAt, State: a.State,
 			RefundID: a.RefundID, Evidence: a.Evidence, ClosedAt: a.ClosedAt,
 		}
 		if a.Params != "" {
 			att.Params = json.RawMessage(a.Params)
+		}
+		if att.State == RefundUnknown && att.SentAt.IsZero() && !a.Unsent {
+			// Stored before send permits: it may have been sent.
+			att.SentAt = att.StartedAt
 		}
 		r.RefundAttempts = append(r.RefundAttempts, att)
 	}
@@ -161,18 +167,24 @@ type (
 		RefundAttempts []storedRefundAttempt `json:"refund_attempts,omitempty"`
 	}
 	storedRefundAttempt struct {
-		ID        string      `json:"id"`
-		ChargeID  string      `json:"charge_id"`
-		Amount    int64       `json:"amount"`
-		AnomalyID string      `json:"anomaly_id,omitempty"`
-		Params    string      `json:"params,omitempty"`
-		StartedAt time.Time   `json:"started_at,omitzero"`
-		Fence     int64       `json:"fence,omitempty"`
-		HeldUntil time.Time   `json:"held_until,omitzero"`
-		State     RefundState `json:"state"`
-		RefundID  string      `json:"refund_id,omitempty"`
-		Evidence  string      `json:"evidence,omitempty"`
-		ClosedAt  time.Time   `json:"closed_at,omitzero"`
+		ID        string    `json:"id"`
+		ChargeID  string    `json:"charge_id"`
+		Amount    int64     `json:"amount"`
+		AnomalyID string    `json:"anomaly_id,omitempty"`
+		Params    string    `json:"params,omitempty"`
+		StartedAt time.Time `json:"started_at,omitzero"`
+		Fence     int64     `json:"fence,omitempty"`
+		HeldUntil time.Time `json:"held_until,omitzero"`
+		// SentAt, Unsent and UnconfirmedAt came with send permits: an
+		// unknown attempt stored before them, with neither sent_at nor
+		// unsent, may have been sent.
+		SentAt        time.Time   `json:"sent_at,omitzero"`
+		Unsent        bool        `json:"unsent,omitempty"`
+		UnconfirmedAt time.Time   `json:"unconfirmed_at,omitzero"`
+		State         RefundState `json:"state"`
+		RefundID      string      `json:"refund_id,omitempty"`
+		Evidence      string      `json:"evidence,omitempty"`
+		ClosedAt      time.Time   `json:"closed_at,omitzero"`
 	}
 	storedAttempt struct {
 		ID            string          `json:"id"`

@@ -42,3 +42,39 @@ func TestRecordOfEarlierVersionHasNoRefundHookToRun(t *testing.T) {
 		t.Errorf("new refund after a round trip: %+v, %v; want its hook still to run", again.Refunds, err)
 	}
 }
+
+// TestRefundAttemptsOfEarlierVersionMayHaveBeenSent: an unknown refund
+// attempt saved before send permits decodes as sent at its start, so that
+// no takeover closes as never sent an attempt that may have reached Ping++;
+// one saved since keeps what its permit said, through a round trip.
+func TestRefundAttemptsOfEarlierVersionMayHaveBeenSent(t *testing.T) {
+	old := `{"charges":[{"id":"ch_1","pingpp_order_no":"A1","amount":100,"paid_at":"2026-11-29T10:00:00Z"}],` +
+		`"payment":{"charge_id":"ch_1","amount":100},"refund_attempts":[` +
+		`{"id":"q1","charge_id":"ch_1","amount":40,"started_at":"2026-11-29T11:00:00Z","fence":1,"held_until":"2026-11-29T11:00:20Z","state":"unknown"}]}`
+	charges := map[string][]byte{"ch_1": []byte(`{}`)}
+	r, err := ledger.UnmarshalRecord("A1", []byte(old), charges)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := r.RefundAttempt("q1"); !a.SentAt.Equal(a.StartedAt) {
+		t.Fatalf("attempt of an earlier version: SentAt %s; want its start %s", a.SentAt, a.StartedAt)
+	}
+	r.Now = time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
+	if _, _, err := r.BeginRefund(ledger.RefundWant{ID: "q2", Amount: 10, Lease: time.Minute}); err != nil {
+		t.Fatal(err)
+	}
+	b, err := ledger.MarshalRecord(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := ledger.UnmarshalRecord("A1", b, charges)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := again.RefundAttempt("q2"); !a.SentAt.IsZero() {
+		t.Errorf("attempt never sent, after a round trip: SentAt %s; want zero", a.SentAt)
+	}
+	if a := again.RefundAttempt("q1"); !a.SentAt.Equal(a.StartedAt) {
+		t.Errorf("attempt of an earlier version, after a round trip: SentAt %s; want its start", a.SentAt)
+	}
+}

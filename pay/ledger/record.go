@@ -202,6 +202,10 @@ const (
 	// AnomalyUnreadableEvent: a correctly signed webhook that is not an event
 	// payorder can read; kept whole for a person to look at.
 	AnomalyUnreadableEvent AnomalyKind = "unreadable_event"
+	// AnomalyRefundUnconfirmed: a refund request was sent, got no answer and
+	// is not among its charge's refunds long after; it holds its amount
+	// until it is found or a person abandons it (pay.Service.AbandonRefund).
+	AnomalyRefundUnconfirmed AnomalyKind = "refund_unconfirmed"
 )
 
 // Anomaly is a payment event that could not simply be applied. It is kept

@@ -21,6 +21,9 @@ var (
 	// ErrRefundConflict: a refund attempt with the same request id asked for
 	// something else (another charge, amount or anomaly).
 	ErrRefundConflict = errors.New("ledger: refund request id already used for another refund")
+	// ErrNotUnconfirmed: the refund attempt a person asked to abandon is not
+	// unconfirmed (sent, unanswered, not found since, and held by no one).
+	ErrNotUnconfirmed = errors.New("ledger: refund attempt is not unconfirmed")
 )
 
 // RefundState is where a refund attempt stands.
@@ -32,14 +35,17 @@ const (
 	// RefundUnknown: written before Ping++ is asked, or asked without an
 	// answer. Its holder is the caller with its current Fence while
 	// HeldUntil is ahead; after that any caller may take it over and find
-	// out, by listing the charge's refunds, what it made.
+	// out, by listing the charge's refunds, what it made. One never sent
+	// (SentAt zero) is closed as failed instead. One sent and not found
+	// stays unknown, holding its amount, until it is found or a person
+	// abandons it (UnconfirmedAt, AbandonRefund).
 	RefundUnknown RefundState = "unknown"
 	// RefundPending: Ping++ made refund RefundID and has not finished it.
 	RefundPending RefundState = "pending"
 	// RefundSucceeded: the refund succeeded; it is in Record.Refunds.
 	RefundSucceeded RefundState = "succeeded"
-	// RefundFailed: Ping++ or the channel refused it, or (Evidence says)
-	// no refund of it was found long after it was asked: its amount is free.
+	// RefundFailed: Ping++ or the channel refused it, it was never sent,
+	// or a person abandoned it (Evidence says which): its amount is free.
 	RefundFailed RefundState = "failed"
 )
 
@@ -62,8 +68,16 @@ type RefundAttempt struct {
 	// takeover increments it.
 	Fence     int64
 	HeldUntil time.Time
-	State     RefundState
-	RefundID  string // re_…, once Ping++ has told
+	// SentAt is when its holder was permitted to send it (PermitRefundSend),
+	// by the ledger's clock. Zero: no request of it ever left, and none
+	// can any more once its holder has lost it.
+	SentAt time.Time
+	// UnconfirmedAt is when it was found sent, unanswered and not among its
+	// charge's refunds long after (MarkRefundUnconfirmed), and an anomaly
+	// was recorded for a person; zero otherwise.
+	UnconfirmedAt time.Time
+	State         RefundState
+	RefundID      string // re_…, once Ping++ has told
 	// Evidence says why it failed, or how its outcome was found.
 	Evidence string
 	ClosedAt time.Time // when it succeeded or failed
@@ -102,6 +116,9 @@ const (
 	RefundStepWait
 	// RefundStepDone: the attempt returned is pending, succeeded or failed.
 	RefundStepDone
+	// RefundStepClosed: the attempt returned was never sent and its holder
+	// is gone: it is closed now, as failed (TakeOverRefund); save it.
+	RefundStepClosed
 )
 
 // BeginRefund decides, at r.Now, what a caller who wants refund w does:
@@ -121,7 +138,10 @@ func (r *Record) BeginRefund(w RefundWant) (RefundStep, *RefundAttempt, error) {
 		case r.Now.Before(a.HeldUntil):
 			return RefundStepWait, a, nil
 		}
-		return RefundStepResolve, r.TakeOverRefund(a.ID, w.Lease), nil
+		if a = r.TakeOverRefund(a.ID, w.Lease); a.State != RefundUnknown {
+			return RefundStepClosed, a, nil
+		}
+		return RefundStepResolve, a, nil
 	}
 	charge := w.ChargeID
 	if charge == "" && r.Payment != nil {
@@ -193,6 +213,70 @@ func (r *Record) heldRefund(id string, fence int64) (*RefundAttempt, error) {
 		return nil, ErrFenced
 	}
 	return a, nil
+}
+
+// PermitRefundSend is the last step before attempt id, held with fence, is
+// sent: it records SentAt (the first time) and extends the lease to
+// r.Now+lease. ErrFenced when the caller no longer holds it: it must then
+// send nothing. Saved before the send, it is what tells an attempt that may
+// have reached Ping++ from one that cannot have.
+func (r *Record) PermitRefundSend(id string, fence int64, lease time.Duration) error {
+	a, err := r.heldRefund(id, fence)
+	if err != nil {
+		return err
+	}
+	if a.SentAt.IsZero() {
+		a.SentAt = r.Now
+	}
+	a.HeldUntil = r.Now.Add(lease)
+	return nil
+}
+
+// MarkRefundUnconfirmed records that attempt id, held with fence, was sent
+// and is not among its charge's refunds (detail says since when): the first
+// time, it sets UnconfirmedAt and records an AnomalyRefundUnconfirmed for a
+// person. Either way it ends the lease, and the attempt stays unknown,
+// holding its amount: a request still on its way may yet make the refund.
+// ErrFenced when the caller no longer holds it.
+func (r *Record) MarkRefundUnconfirmed(id string, fence int64, detail string) error {
+	a, err := r.heldRefund(id, fence)
+	if err != nil {
+		return err
+	}
+	if a.UnconfirmedAt.IsZero() {
+		a.UnconfirmedAt = r.Now
+		currency := ""
+		if c := r.Charge(a.ChargeID); c != nil {
+			currency = c.Currency
+		}
+		r.Anomalies = append(r.Anomalies, Anomaly{
+			ID: RefundUnconfirmedAnomalyID(r.OrderNo, a.ID), Kind: AnomalyRefundUnconfirmed, OrderNo: r.OrderNo,
+			ChargeID: a.ChargeID, Amount: a.Amount, Currency: currency, Detail: detail, CreatedAt: r.Now,
+		})
+	}
+	a.HeldUntil = r.Now
+	return nil
+}
+
+// RefundUnconfirmedAnomalyID is the id of the AnomalyRefundUnconfirmed of
+// refund request id of order no.
+func RefundUnconfirmedAnomalyID(no, id string) string {
+	return AnomalyID(AnomalyRefundUnconfirmed, no+"/"+id)
+}
+
+// AbandonRefund closes unconfirmed attempt id as failed with evidence, for
+// a person who found no such refund in the Ping++ dashboard: its amount is
+// free. Should its request reach Ping++ after all, the refund Ping++ then
+// reports is still recorded (ReportRefund). ErrNotUnconfirmed unless the
+// attempt is unknown, marked unconfirmed and held by no one.
+func (r *Record) AbandonRefund(id, evidence string) error {
+	a := r.RefundAttempt(id)
+	if a == nil || a.State != RefundUnknown || a.UnconfirmedAt.IsZero() || r.Now.Before(a.HeldUntil) {
+		return ErrNotUnconfirmed
+	}
+	a.State, a.Evidence, a.ClosedAt, a.HeldUntil = RefundFailed, evidence, r.Now, r.Now
+	a.Fence++
+	return nil
 }
 
 // RenewRefund extends the lease of unknown attempt id, held with fence, to
@@ -389,13 +473,20 @@ func (f *Fulfilment) finish(now time.Time, token int64, succeeded bool) {
 
 // TakeOverRefund makes the caller the holder of refund attempt id, unknown
 // and no longer held at r.Now, until r.Now+lease, under a new fencing
-// token; nil when it is settled or still held.
+// token; nil when it is settled or still held. An attempt never sent
+// (SentAt zero) is closed as failed instead and returned so: the new token
+// leaves its former holder no way to send it.
 func (r *Record) TakeOverRefund(id string, lease time.Duration) *RefundAttempt {
 	a := r.RefundAttempt(id)
 	if a == nil || a.State != RefundUnknown || r.Now.Before(a.HeldUntil) {
 		return nil
 	}
 	a.Fence++
+	if a.SentAt.IsZero() {
+		a.State, a.ClosedAt, a.HeldUntil = RefundFailed, r.Now, r.Now
+		a.Evidence = "never sent: its caller stopped before sending it"
+		return a
+	}
 	a.HeldUntil = r.Now.Add(lease)
 	return a
 }

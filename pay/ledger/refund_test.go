@@ -40,13 +40,19 @@ func TestBeginRefundRules(t *testing.T) {
 	if _, _, err := r.BeginRefund(ledger.RefundWant{ID: "q2", Amount: 71, Lease: time.Second}); !errors.Is(err, ledger.ErrRefundTooLarge) {
 		t.Errorf("more than the rest: %v; want ErrRefundTooLarge", err)
 	}
+	if err := r.PermitRefundSend("q1", 1, 20*time.Second); err != nil {
+		t.Fatalf("the holder's send permit: %v", err)
+	}
 	r.Now = now.Add(21 * time.Second)
 	step, a, err = r.BeginRefund(want)
-	if err != nil || step != ledger.RefundStepResolve || a.Fence != 2 {
-		t.Fatalf("same id after the lease: %v %+v %v; want resolve with fence 2", step, a, err)
+	if err != nil || step != ledger.RefundStepResolve || a.Fence != 2 || !a.SentAt.Equal(now) {
+		t.Fatalf("same id after the lease: %v %+v %v; want resolve with fence 2, sent at the permit", step, a, err)
 	}
 	if err := r.RenewRefund("q1", 1, time.Minute); !errors.Is(err, ledger.ErrFenced) {
 		t.Errorf("the former holder's renewal: %v; want ErrFenced", err)
+	}
+	if err := r.PermitRefundSend("q1", 1, time.Minute); !errors.Is(err, ledger.ErrFenced) {
+		t.Errorf("the former holder's send permit: %v; want ErrFenced", err)
 	}
 	// Ping++'s answer is a fact, recorded whoever reports it.
 	if !r.ReportRefund("q1", ledger.RefundReport{RefundID: "re_1", State: ledger.RefundPending}) {
@@ -71,5 +77,78 @@ func TestBeginRefundRules(t *testing.T) {
 	}
 	if left, _ := r.Refundable("ch_1"); left != 70 || r.Status() != ledger.StatusPartiallyRefunded {
 		t.Errorf("refundable %d, status %s; want 70, partially_refunded", left, r.Status())
+	}
+}
+
+// An attempt whose holder stopped before its send permit is closed as
+// failed by whoever takes it over: its former holder can no longer get the
+// permit, so no request of it can reach Ping++.
+func TestUnsentRefundIsClosedOnTakeover(t *testing.T) {
+	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	r := paidRecord(now)
+	want := ledger.RefundWant{ID: "q1", Amount: 30, Lease: 20 * time.Second}
+	if _, _, err := r.BeginRefund(want); err != nil {
+		t.Fatal(err)
+	}
+	r.Now = now.Add(21 * time.Second)
+	step, a, err := r.BeginRefund(want)
+	if err != nil || step != ledger.RefundStepClosed || a.State != ledger.RefundFailed || a.Evidence == "" {
+		t.Fatalf("same id after the lease, never sent: %v %+v %v; want closed, failed with evidence", step, a, err)
+	}
+	if step, _, _ := r.BeginRefund(want); step != ledger.RefundStepDone {
+		t.Errorf("same id once closed: step %v; want done", step)
+	}
+	if err := r.PermitRefundSend("q1", 1, time.Minute); !errors.Is(err, ledger.ErrFenced) {
+		t.Errorf("the former holder's send permit: %v; want ErrFenced", err)
+	}
+	if left, _ := r.Refundable("ch_1"); left != 100 {
+		t.Errorf("refundable %d; want 100, the amount freed", left)
+	}
+}
+
+// A sent attempt not found long after is marked unconfirmed once, with one
+// anomaly, and keeps its amount until a person abandons it; only then, and
+// only when no one holds it, is it failed.
+func TestUnconfirmedRefundHoldsUntilAbandoned(t *testing.T) {
+	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	r := paidRecord(now)
+	want := ledger.RefundWant{ID: "q1", Amount: 30, Lease: 20 * time.Second}
+	if _, _, err := r.BeginRefund(want); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.PermitRefundSend("q1", 1, 20*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.AbandonRefund("q1", "not in the dashboard"); !errors.Is(err, ledger.ErrNotUnconfirmed) {
+		t.Errorf("abandoning a refund just sent: %v; want ErrNotUnconfirmed", err)
+	}
+	for range 2 {
+		if err := r.MarkRefundUnconfirmed("q1", 1, "not found"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a := r.RefundAttempt("q1")
+	if a.State != ledger.RefundUnknown || !a.UnconfirmedAt.Equal(now) || len(r.Anomalies) != 1 ||
+		r.Anomalies[0].ID != ledger.RefundUnconfirmedAnomalyID("A1", "q1") || r.Anomalies[0].Kind != ledger.AnomalyRefundUnconfirmed {
+		t.Fatalf("after two marks: %+v, anomalies %+v; want unknown, marked once, one refund_unconfirmed anomaly", a, r.Anomalies)
+	}
+	if left, _ := r.Refundable("ch_1"); left != 70 {
+		t.Errorf("refundable while unconfirmed %d; want 70 (30 held)", left)
+	}
+	if err := r.AbandonRefund("q1", "not in the dashboard"); err != nil {
+		t.Fatalf("abandon: %v", err)
+	}
+	if a := r.RefundAttempt("q1"); a.State != ledger.RefundFailed {
+		t.Errorf("abandoned attempt %s; want failed", a.State)
+	}
+	if left, _ := r.Refundable("ch_1"); left != 100 {
+		t.Errorf("refundable after abandon %d; want 100", left)
+	}
+	// Should the request land after all, Ping++'s report is still recorded.
+	if !r.ReportRefund("q1", ledger.RefundReport{RefundID: "re_1", State: ledger.RefundSucceeded, Amount: 30}) {
+		t.Error("a refund reported after the abandon was ignored")
+	}
+	if left, _ := r.Refundable("ch_1"); left != 70 {
+		t.Errorf("refundable after the late refund %d; want 70", left)
 	}
 }
