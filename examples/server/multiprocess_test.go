@@ -159,12 +159,12 @@ func forEachDatabase(t *testing.T, test func(t *testing.T, db database)) {
 	})
 }
 
-func startCluster(t *testing.T, db database, createLatency time.Duration) *cluster {
+func startCluster(t *testing.T, db database, createLatency time.Duration, emulatorArgs ...string) *cluster {
 	t.Helper()
 	serverBin, emulatorBin := binaries(t)
 	keyFile := filepath.Join(t.TempDir(), "key.pem")
-	emu := startProc(t, nil, emulatorBin, "-addr", "127.0.0.1:0",
-		"-create-latency", createLatency.String(), "-webhook-public-key-out", keyFile)
+	emu := startProc(t, nil, emulatorBin, append([]string{"-addr", "127.0.0.1:0",
+		"-create-latency", createLatency.String(), "-webhook-public-key-out", keyFile}, emulatorArgs...)...)
 	apiBase := emu.waitFor(t, "API base:")
 	client, err := pingxx.NewClient(pingxx.Config{SecretKey: pingpptest.DefaultSecretKey, AppID: pingpptest.DefaultAppID, BaseURL: apiBase})
 	if err != nil {
@@ -176,7 +176,7 @@ func startCluster(t *testing.T, db database, createLatency time.Duration) *clust
 // startServer starts an instance and returns it with its endpoint's base URL.
 func (c *cluster) startServer(t *testing.T, args ...string) (*proc, string) {
 	t.Helper()
-	p := startProc(t, []string{"DATABASE_URL=" + c.db.URL}, c.serverBin,
+	p := startProc(t, []string{"DATABASE_URL=" + c.db.URL, "PAYORDER_ADMIN_TOKEN=" + testAdminToken}, c.serverBin,
 		append([]string{"-addr", "127.0.0.1:0", "-emulator-url", c.emulatorURL, "-emulator-webhook-key", c.keyFile,
 			"-emulator-with-database"}, args...)...)
 	endpoint := p.waitFor(t, "payorder: PUT ")
@@ -412,6 +412,86 @@ func testFrozenHolder(t *testing.T, db database) {
 	}
 	if handedOut != 1 || len(rec.Charges) != len(c.chargesAtPingpp(t)) {
 		t.Errorf("ledger: %d charges handed out of %d recorded; Ping++ holds %d", handedOut, len(rec.Charges), len(c.chargesAtPingpp(t)))
+	}
+}
+
+// TestFrozenRefundHolderRefundsOnce freezes (SIGSTOP) an instance whose
+// refund request Ping++ has taken but whose answer it has not read, past
+// its lease. A second instance asked for the same refund request takes the
+// attempt over: it lists the charge's refunds and finds the refund instead
+// of asking again. The frozen instance, thawed, reads its answer: both
+// answer the same refund, and Ping++ got one refund request.
+func TestFrozenRefundHolderRefundsOnce(t *testing.T) { forEachDatabase(t, testFrozenRefundHolder) }
+
+func testFrozenRefundHolder(t *testing.T, db database) {
+	const ttl = time.Second
+	portA := freePort(t)
+	// Refunds stay pending for an hour: no refund.succeeded event tells A's
+	// ledger of the refund, so that B can only learn of it by looking.
+	c := startCluster(t, db, 0, "-webhook-url", "http://127.0.0.1:"+portA+"/pay/webhook/", "-refund-delay", "1h")
+	a, baseA := c.startServer(t, "-lock-ttl", ttl.String(), "-addr", "127.0.0.1:"+portA)
+	_, baseB := c.startServer(t, "-lock-ttl", ttl.String())
+	id := chargeID(putForm(t, baseA, seedToken, "order_no="+seedOrderNo+"&channel=alipay"))
+	res, err := httpClient.Post(c.emulatorURL+"/_emulator/charges/"+id+"/pay", "application/json", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	eventually(t, 10*time.Second, func() bool {
+		return putForm(t, baseA, seedToken, "order_no="+seedOrderNo+"&channel=alipay")["status"] == -3.0
+	})
+	// Ping++ makes the refund at once and answers 4 s later.
+	res, err = httpClient.Post(c.emulatorURL+"/_emulator/faults", "application/json",
+		strings.NewReader(`{"route":"POST /v1/charges/{id}/refunds","kind":"latency","latency":"4s","after":true,"times":1}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	body := `{"order_no":"` + seedOrderNo + `","amount":3000,"request_id":"op-frozen","description":"退一节课"}`
+	answerA := make(chan map[string]any, 1)
+	go func() {
+		_, got := postRefund(t, baseA, "Bearer "+testAdminToken, body)
+		answerA <- got
+	}()
+	eventually(t, 20*time.Second, func() bool { return c.stats(t).RefundsCreated == 1 })
+	if err := a.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	thawed := false
+	defer func() {
+		if !thawed {
+			a.cmd.Process.Signal(syscall.SIGCONT)
+		}
+	}()
+	// B waits for A's lease to lapse, takes the attempt over and looks.
+	_, gotB := postRefund(t, baseB, "Bearer "+testAdminToken, body)
+	rfB, _ := gotB["refund"].(map[string]any)
+	if gotB["status"] != 0.0 || rfB["state"] != "pending" || rfB["evidence"] != "found by listing the charge's refunds" {
+		t.Fatalf("instance B answered %v; want the refund found by listing, pending", gotB)
+	}
+	if err := a.cmd.Process.Signal(syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	thawed = true
+	var gotA map[string]any
+	select {
+	case gotA = <-answerA:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the thawed instance did not answer within 30 s")
+	}
+	rfA, _ := gotA["refund"].(map[string]any)
+	if gotA["status"] != 0.0 || rfA["refund_id"] != rfB["refund_id"] {
+		t.Fatalf("A answered %v, B %v; want the same refund", gotA, gotB)
+	}
+	if st := c.stats(t); st.RefundRequests != 1 || st.RefundsCreated != 1 {
+		t.Errorf("Ping++ got %d refund requests and made %d refunds; want 1 and 1", st.RefundRequests, st.RefundsCreated)
+	}
+	rec, err := db.Ledger().Read(context.Background(), seedOrderNo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := rec.RefundAttempt("op-frozen"); a == nil || a.State != ledger.RefundPending || a.RefundID != rfB["refund_id"] {
+		t.Errorf("ledger refund attempt %+v; want pending with refund %v", a, rfB["refund_id"])
 	}
 }
 
