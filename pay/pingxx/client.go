@@ -1,6 +1,7 @@
 package pingxx
 
 import (
+	"crypto"
 	"crypto/rsa"
 	"errors"
 	"fmt"
@@ -46,6 +47,13 @@ type Config struct {
 	// PrivateKeyPEM is the merchant's RSA private key (PKCS#1 or PKCS#8
 	// PEM). When set, every request is signed (API.md §7.1).
 	PrivateKeyPEM []byte
+	// Signer signs every request instead of PrivateKeyPEM, for a key that
+	// stays in a KMS or an HSM, or a faster RSA implementation. Its Public
+	// key must be RSA: the merchant key whose public half is in the Ping++
+	// dashboard. It is asked for RSA PKCS#1 v1.5 signatures of SHA-256
+	// digests (opts crypto.SHA256), as *rsa.PrivateKey makes them. Set
+	// PrivateKeyPEM or Signer, not both.
+	Signer crypto.Signer
 	// BaseURL is the API root including /v1; default DefaultBaseURL. Tests
 	// point it at pingpptest.
 	BaseURL string
@@ -79,8 +87,8 @@ type Client struct {
 	key        string
 	appID      string
 	livemode   bool
-	signer     *rsa.PrivateKey
-	base       string // scheme://host/path without trailing slash
+	signer     crypto.Signer // nil: requests are not signed
+	base       string        // scheme://host/path without trailing slash
 	http       *http.Client
 	log        *slog.Logger
 	maxRetries int
@@ -91,7 +99,8 @@ type Client struct {
 
 // NewClient checks cfg and returns a Client. It fails on an empty or
 // malformed secret key, an empty app id, a private key that is not RSA
-// PKCS#1 or PKCS#8 PEM, and a base URL that is not absolute http(s).
+// PKCS#1 or PKCS#8 PEM, a Signer whose key is not RSA or that comes with a
+// private key, and a base URL that is not absolute http(s).
 func NewClient(cfg Config) (*Client, error) {
 	livemode, err := checkKey(cfg.SecretKey)
 	if err != nil {
@@ -110,10 +119,18 @@ func NewClient(cfg Config) (*Client, error) {
 		backoff:    cfg.RetryBackoff,
 		now:        cfg.Now,
 	}
-	if len(cfg.PrivateKeyPEM) > 0 {
+	switch {
+	case len(cfg.PrivateKeyPEM) > 0 && cfg.Signer != nil:
+		return nil, errors.New("pingxx: config: set PrivateKeyPEM or Signer, not both")
+	case len(cfg.PrivateKeyPEM) > 0:
 		if c.signer, err = ParsePrivateKey(cfg.PrivateKeyPEM); err != nil {
 			return nil, fmt.Errorf("pingxx: config: PrivateKeyPEM: %w", err)
 		}
+	case cfg.Signer != nil:
+		if _, ok := cfg.Signer.Public().(*rsa.PublicKey); !ok {
+			return nil, fmt.Errorf("pingxx: config: Signer: its key is %T, not RSA", cfg.Signer.Public())
+		}
+		c.signer = cfg.Signer
 	}
 	if c.base, err = checkBaseURL(orDefault(cfg.BaseURL, DefaultBaseURL)); err != nil {
 		return nil, err

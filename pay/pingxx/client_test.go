@@ -3,16 +3,22 @@ package pingxx
 import (
 	"bytes"
 	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -248,6 +254,77 @@ func TestClientSignsAndAuthenticatesRequests(t *testing.T) {
 		}
 		if err := VerifyRequest(pub, []byte(r.Body), r.URI, r.Header.Get(HeaderTimestamp), r.Header.Get(HeaderSignature)); err != nil {
 			t.Errorf("request %d (%s %s): signature: %v", i, r.Method, r.URI, err)
+		}
+	}
+}
+
+// kmsSigner stands for a key kept in a KMS: a crypto.Signer whose private
+// half the client never sees. It counts its signatures, and prints a
+// credential of its own if anything prints it.
+type kmsSigner struct {
+	key   crypto.Signer
+	signs atomic.Int64
+}
+
+func (k *kmsSigner) Public() crypto.PublicKey { return k.key.Public() }
+
+func (k *kmsSigner) Sign(r io.Reader, digest []byte, opts crypto.SignerOpts) ([]byte, error) {
+	k.signs.Add(1)
+	return k.key.Sign(r, digest, opts)
+}
+
+func (k *kmsSigner) String() string { return "kms-credential-s3cr3t" }
+
+// A Signer signs every request in place of PrivateKeyPEM: the signatures
+// verify with the merchant's public key, and it is asked once per request.
+func TestClientSignsWithASigner(t *testing.T) {
+	key, err := ParsePrivateKey(testKey(t, "MerchantPrivateKeyPEM"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	kms := &kmsSigner{key: key}
+	c, f := setup(t, func(w http.ResponseWriter, r *http.Request, n int) { answer(w, 200, s2(t)) },
+		func(cfg *Config) { cfg.PrivateKeyPEM, cfg.Signer = nil, kms })
+	if _, err := c.CreateCharge(context.Background(), testParams()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.RetrieveCharge(context.Background(), "ch_1"); err != nil {
+		t.Fatal(err)
+	}
+	pub, err := ParsePublicKey(testKey(t, "MerchantPublicKeyPEM"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range f.requests() {
+		if err := VerifyRequest(pub, []byte(r.Body), r.URI, r.Header.Get(HeaderTimestamp), r.Header.Get(HeaderSignature)); err != nil {
+			t.Errorf("request %d (%s %s): signature: %v", i, r.Method, r.URI, err)
+		}
+	}
+	if n := kms.signs.Load(); n != 2 {
+		t.Errorf("the signer signed %d times for 2 requests", n)
+	}
+	if s := fmt.Sprintf("%+v %v", Config{Signer: kms}, c); strings.Contains(s, "s3cr3t") {
+		t.Errorf("printed %q shows the signer", s)
+	}
+}
+
+// A Signer comes alone and with an RSA key.
+func TestClientRefusesBadSigners(t *testing.T) {
+	rsaKey, err := ParsePrivateKey(testKey(t, "MerchantPrivateKeyPEM"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ecKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, cfg := range map[string]Config{
+		"both":  {PrivateKeyPEM: testKey(t, "MerchantPrivateKeyPEM"), Signer: rsaKey},
+		"ecdsa": {Signer: ecKey},
+	} {
+		cfg.SecretKey, cfg.AppID = testSecretKey, testAppID
+		if _, err := NewClient(cfg); err == nil {
+			t.Errorf("%s: NewClient accepted the signer", name)
 		}
 	}
 }

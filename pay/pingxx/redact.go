@@ -34,8 +34,8 @@ func redactedPEM(pem []byte) string {
 
 // String describes the configuration without its secret key or private key.
 func (c Config) String() string {
-	return fmt.Sprintf("pingxx.Config{SecretKey:%q AppID:%q PrivateKeyPEM:%q BaseURL:%q MaxRetries:%d RetryBackoff:%s}",
-		redactedKey(c.SecretKey), c.AppID, redactedPEM(c.PrivateKeyPEM), c.BaseURL, c.MaxRetries, c.RetryBackoff)
+	return fmt.Sprintf("pingxx.Config{SecretKey:%q AppID:%q PrivateKeyPEM:%q Signer:%t BaseURL:%q MaxRetries:%d RetryBackoff:%s}",
+		redactedKey(c.SecretKey), c.AppID, redactedPEM(c.PrivateKeyPEM), c.Signer != nil, c.BaseURL, c.MaxRetries, c.RetryBackoff)
 }
 
 // GoString is String, so that %#v redacts too.
@@ -51,6 +51,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("secret_key", redactedKey(c.SecretKey)),
 		slog.String("app_id", c.AppID),
 		slog.String("private_key", redactedPEM(c.PrivateKeyPEM)),
+		slog.Bool("signer", c.Signer != nil),
 		slog.String("base_url", c.BaseURL),
 	)
 }

@@ -77,9 +77,13 @@ func ParsePublicKey(pemBytes []byte) (*rsa.PublicKey, error) {
 
 // Sign returns base64(RSA-SHA256 PKCS#1 v1.5 signature of data): the form of
 // both request signatures and webhook signatures.
-func Sign(key *rsa.PrivateKey, data []byte) (string, error) {
+func Sign(key *rsa.PrivateKey, data []byte) (string, error) { return signWith(key, data) }
+
+// signWith is Sign with any signer of RSA PKCS#1 v1.5 signatures (an
+// *rsa.PrivateKey, a KMS or HSM key).
+func signWith(s crypto.Signer, data []byte) (string, error) {
 	sum := sha256.Sum256(data)
-	sig, err := rsa.SignPKCS1v15(rand.Reader, key, crypto.SHA256, sum[:])
+	sig, err := s.Sign(rand.Reader, sum[:], crypto.SHA256)
 	if err != nil {
 		return "", fmt.Errorf("pingxx: sign: %w", err)
 	}

@@ -189,7 +189,7 @@ func (c *Client) send(ctx context.Context, r *request) result {
 	}
 	if c.signer != nil {
 		ts := strconv.FormatInt(c.now().Unix(), 10)
-		sig, err := SignRequest(c.signer, r.body, req.URL.RequestURI(), ts)
+		sig, err := signWith(c.signer, RequestSigningString(r.body, req.URL.RequestURI(), ts))
 		if err != nil {
 			return result{unsent: true, err: err}
 		}
