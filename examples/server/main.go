@@ -23,9 +23,9 @@
 //	curl http://127.0.0.1:9464/metrics
 //
 // With PAYORDER_ADMIN_TOKEN set to a token of at least 32 characters it
-// also mounts the operator's refund route, POST /admin/refunds/, authorised
-// by Authorization: Bearer <that token> and never by a buyer's token;
-// without it the route does not exist.
+// also mounts the operator's refund routes, POST /admin/refunds/ and POST
+// /admin/refunds/abandon/, authorised by Authorization: Bearer <that token>
+// and never by a buyer's token; without it the routes do not exist.
 package main
 
 import (
