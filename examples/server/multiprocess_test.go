@@ -5,11 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -18,6 +18,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/yianpay/payorder/internal/testport"
 	"github.com/yianpay/payorder/pay/ledger"
 	"github.com/yianpay/payorder/pay/ledger/mysql"
 	"github.com/yianpay/payorder/pay/ledger/mysql/mysqltest"
@@ -368,31 +369,15 @@ func testFrozenHolder(t *testing.T, db database) {
 	eventually(t, 20*time.Second, func() bool {
 		return db.Count("payorder_ledger") == 1 && len(c.chargesAtPingpp(t)) == 1
 	})
-	if err := a.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
-		t.Fatal(err)
-	}
-	thawed := false
-	defer func() {
-		if !thawed {
-			a.cmd.Process.Signal(syscall.SIGCONT)
-		}
-	}()
+	thaw := a.freeze(t)
 	c.advanceClock(t, 2*time.Minute)
 
 	gotB := putForm(t, baseB, seedToken, "order_no="+seedOrderNo+"&channel=alipay")
 	if gotB["status"] != 0.0 {
 		t.Fatalf("instance B answered %v", gotB)
 	}
-	if err := a.cmd.Process.Signal(syscall.SIGCONT); err != nil {
-		t.Fatal(err)
-	}
-	thawed = true
-	var gotA map[string]any
-	select {
-	case gotA = <-answerA:
-	case <-time.After(30 * time.Second):
-		t.Fatal("the thawed instance did not answer within 30 s")
-	}
+	thaw()
+	gotA := awaitAnswer(t, answerA)
 	idA, idB := chargeID(gotA), chargeID(gotB)
 	if gotA["status"] != 0.0 || idA != idB {
 		t.Fatalf("the buyers hold two charges: A answered %v, B %v", gotA, gotB)
@@ -425,7 +410,7 @@ func TestFrozenRefundHolderRefundsOnce(t *testing.T) { forEachDatabase(t, testFr
 
 func testFrozenRefundHolder(t *testing.T, db database) {
 	const ttl = time.Second
-	portA := freePort(t)
+	portA := strconv.Itoa(testport.Free(t))
 	// Refunds stay pending for an hour: no refund.succeeded event tells A's
 	// ledger of the refund, so that B can only learn of it by looking.
 	c := startCluster(t, db, 0, "-webhook-url", "http://127.0.0.1:"+portA+"/pay/webhook/", "-refund-delay", "1h")
@@ -454,31 +439,15 @@ func testFrozenRefundHolder(t *testing.T, db database) {
 		answerA <- got
 	}()
 	eventually(t, 20*time.Second, func() bool { return c.stats(t).RefundsCreated == 1 })
-	if err := a.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
-		t.Fatal(err)
-	}
-	thawed := false
-	defer func() {
-		if !thawed {
-			a.cmd.Process.Signal(syscall.SIGCONT)
-		}
-	}()
+	thaw := a.freeze(t)
 	// B waits for A's lease to lapse, takes the attempt over and looks.
 	_, gotB := postRefund(t, baseB, "Bearer "+testAdminToken, body)
 	rfB, _ := gotB["refund"].(map[string]any)
 	if gotB["status"] != 0.0 || rfB["state"] != "pending" || rfB["evidence"] != "found by listing the charge's refunds" {
 		t.Fatalf("instance B answered %v; want the refund found by listing, pending", gotB)
 	}
-	if err := a.cmd.Process.Signal(syscall.SIGCONT); err != nil {
-		t.Fatal(err)
-	}
-	thawed = true
-	var gotA map[string]any
-	select {
-	case gotA = <-answerA:
-	case <-time.After(30 * time.Second):
-		t.Fatal("the thawed instance did not answer within 30 s")
-	}
+	thaw()
+	gotA := awaitAnswer(t, answerA)
 	rfA, _ := gotA["refund"].(map[string]any)
 	if gotA["status"] != 0.0 || rfA["refund_id"] != rfB["refund_id"] {
 		t.Fatalf("A answered %v, B %v; want the same refund", gotA, gotB)
@@ -492,6 +461,39 @@ func testFrozenRefundHolder(t *testing.T, db database) {
 	}
 	if a := rec.RefundAttempt("op-frozen"); a == nil || a.State != ledger.RefundPending || a.RefundID != rfB["refund_id"] {
 		t.Errorf("ledger refund attempt %+v; want pending with refund %v", a, rfB["refund_id"])
+	}
+}
+
+// freeze stops p with SIGSTOP, as a long GC pause or a stalled VM would,
+// and returns the function that resumes it (SIGCONT); p is resumed when t
+// ends if the test has not done so.
+func (p *proc) freeze(t *testing.T) (thaw func()) {
+	t.Helper()
+	if err := p.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	var once sync.Once
+	thaw = func() {
+		once.Do(func() {
+			if err := p.cmd.Process.Signal(syscall.SIGCONT); err != nil {
+				t.Errorf("resuming the frozen instance: %v", err)
+			}
+		})
+	}
+	t.Cleanup(thaw)
+	return thaw
+}
+
+// awaitAnswer returns the answer a thawed instance sends on answer,
+// failing t after 30 s.
+func awaitAnswer(t *testing.T, answer <-chan map[string]any) map[string]any {
+	t.Helper()
+	select {
+	case got := <-answer:
+		return got
+	case <-time.After(30 * time.Second):
+		t.Fatal("the thawed instance did not answer within 30 s")
+		return nil
 	}
 }
 
@@ -527,7 +529,7 @@ func TestHooksSurviveADatabaseRestart(t *testing.T) {
 	}
 	pg := pgtest.Private(t)
 	serverBin, emulatorBin := binaries(t)
-	serverPort, emulatorPort := freePort(t), freePort(t)
+	serverPort, emulatorPort := strconv.Itoa(testport.Free(t)), strconv.Itoa(testport.Free(t))
 	keyFile := filepath.Join(t.TempDir(), "key.pem")
 	emu := startProc(t, nil, emulatorBin, "-addr", "127.0.0.1:"+emulatorPort, "-retry-scale", "0.01",
 		"-webhook-url", "http://127.0.0.1:"+serverPort+"/pay/webhook/", "-webhook-public-key-out", keyFile)
@@ -588,16 +590,4 @@ func TestHooksSurviveADatabaseRestart(t *testing.T) {
 			t.Errorf("order %s: the hook ran %d times, want 1", no, runs[no])
 		}
 	}
-}
-
-// freePort returns a TCP port on the loopback free at the time of asking.
-func freePort(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	_, port, _ := net.SplitHostPort(l.Addr().String())
-	return port
 }

@@ -80,16 +80,24 @@ func TestBeginRefundRules(t *testing.T) {
 	}
 }
 
-// An attempt whose holder stopped before its send permit is closed as
-// failed by whoever takes it over: its former holder can no longer get the
-// permit, so no request of it can reach Ping++.
-func TestUnsentRefundIsClosedOnTakeover(t *testing.T) {
-	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+// begunRefund is paidRecord with refund q1 of 30 fen begun at now, held
+// for 20 s with fence 1, and what was asked for it.
+func begunRefund(t *testing.T, now time.Time) (*ledger.Record, ledger.RefundWant) {
+	t.Helper()
 	r := paidRecord(now)
 	want := ledger.RefundWant{ID: "q1", Amount: 30, Lease: 20 * time.Second}
 	if _, _, err := r.BeginRefund(want); err != nil {
 		t.Fatal(err)
 	}
+	return r, want
+}
+
+// An attempt whose holder stopped before its send permit is closed as
+// failed by whoever takes it over: its former holder can no longer get the
+// permit, so no request of it can reach Ping++.
+func TestUnsentRefundIsClosedOnTakeover(t *testing.T) {
+	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	r, want := begunRefund(t, now)
 	r.Now = now.Add(21 * time.Second)
 	step, a, err := r.BeginRefund(want)
 	if err != nil || step != ledger.RefundStepClosed || a.State != ledger.RefundFailed || a.Evidence == "" {
@@ -111,11 +119,7 @@ func TestUnsentRefundIsClosedOnTakeover(t *testing.T) {
 // only when no one holds it, is it failed.
 func TestUnconfirmedRefundHoldsUntilAbandoned(t *testing.T) {
 	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
-	r := paidRecord(now)
-	want := ledger.RefundWant{ID: "q1", Amount: 30, Lease: 20 * time.Second}
-	if _, _, err := r.BeginRefund(want); err != nil {
-		t.Fatal(err)
-	}
+	r, _ := begunRefund(t, now)
 	if err := r.PermitRefundSend("q1", 1, 20*time.Second); err != nil {
 		t.Fatal(err)
 	}

@@ -3,28 +3,20 @@ package mysql_test
 import (
 	"context"
 	"database/sql"
-	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/yianpay/payorder/pay/ledger/internal/migratetest"
 	"github.com/yianpay/payorder/pay/ledger/mysql"
 	"github.com/yianpay/payorder/pay/ledger/mysql/mysqltest"
 )
-
-var wantTables = []string{
-	"payorder_anomalies", "payorder_charges", "payorder_ledger", "payorder_numbers", "payorder_schema_migrations",
-}
 
 func TestMigrateTwiceAppliesOnce(t *testing.T) {
 	t.Parallel()
 	db := mysqltest.Empty(t)
 	pool := db.Open(t)
-	for i := range 2 {
-		if err := mysql.Migrate(t.Context(), pool); err != nil {
-			t.Fatalf("Migrate #%d: %v", i+1, err)
-		}
-	}
+	migratetest.Twice(t, func(ctx context.Context) error { return mysql.Migrate(ctx, pool) })
 	assertMigrated(t, pool, db.Name)
 }
 
@@ -34,25 +26,11 @@ func TestMigrateConcurrentlyAppliesOnce(t *testing.T) {
 	// Three pools stand for three processes starting at once; two goroutines
 	// share each pool.
 	pools := []*sql.DB{db.Open(t), db.Open(t), db.Open(t)}
-	var wg sync.WaitGroup
-	errs := make(chan error, 2*len(pools))
-	start := make(chan struct{})
+	var migrates []migratetest.Migrate
 	for _, p := range pools {
-		for range 2 {
-			wg.Go(func() {
-				<-start
-				errs <- mysql.Migrate(context.Background(), p)
-			})
-		}
+		migrates = append(migrates, func(ctx context.Context) error { return mysql.Migrate(ctx, p) })
 	}
-	close(start)
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		if err != nil {
-			t.Errorf("Migrate: %v", err)
-		}
-	}
+	migratetest.AtOnce(t, migrates...)
 	assertMigrated(t, pools[0], db.Name)
 }
 
@@ -127,7 +105,7 @@ func assertMigrated(t testing.TB, pool *sql.DB, database string) {
 		t.Errorf("payorder_schema_migrations (-want +got):\n%s", diff)
 	}
 	tables := queryStrings(t, pool, `SELECT table_name FROM information_schema.tables WHERE table_schema = ? ORDER BY table_name`, database)
-	if diff := cmp.Diff(wantTables, tables); diff != "" {
+	if diff := cmp.Diff(migratetest.WantTables, tables); diff != "" {
 		t.Errorf("tables in the test database (-want +got):\n%s", diff)
 	}
 }

@@ -3,29 +3,21 @@ package postgres_test
 import (
 	"context"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/yianpay/payorder/pay/ledger/internal/migratetest"
 	"github.com/yianpay/payorder/pay/ledger/postgres"
 	"github.com/yianpay/payorder/pay/ledger/postgres/pgtest"
 )
 
-var wantTables = []string{
-	"payorder_anomalies", "payorder_charges", "payorder_ledger", "payorder_numbers", "payorder_schema_migrations",
-}
-
 func TestMigrateTwiceAppliesOnce(t *testing.T) {
 	t.Parallel()
 	pool := pgtest.Empty(t).Pool(t)
-	for i := range 2 {
-		if err := postgres.Migrate(t.Context(), pool); err != nil {
-			t.Fatalf("Migrate #%d: %v", i+1, err)
-		}
-	}
+	migratetest.Twice(t, func(ctx context.Context) error { return postgres.Migrate(ctx, pool) })
 	assertMigrated(t, pool)
 }
 
@@ -35,25 +27,11 @@ func TestMigrateConcurrentlyAppliesOnce(t *testing.T) {
 	// Three pools stand for three processes starting at once; two goroutines
 	// share each pool.
 	pools := []*pgxpool.Pool{db.Pool(t), db.Pool(t), db.Pool(t)}
-	var wg sync.WaitGroup
-	errs := make(chan error, 2*len(pools))
-	start := make(chan struct{})
+	var migrates []migratetest.Migrate
 	for _, p := range pools {
-		for range 2 {
-			wg.Go(func() {
-				<-start
-				errs <- postgres.Migrate(context.Background(), p)
-			})
-		}
+		migrates = append(migrates, func(ctx context.Context) error { return postgres.Migrate(ctx, p) })
 	}
-	close(start)
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		if err != nil {
-			t.Errorf("Migrate: %v", err)
-		}
-	}
+	migratetest.AtOnce(t, migrates...)
 	assertMigrated(t, pools[0])
 }
 
@@ -73,7 +51,7 @@ func TestMigrateCreatesTablesInSearchPathSchema(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(wantTables, got); diff != "" {
+	if diff := cmp.Diff(migratetest.WantTables, got); diff != "" {
 		t.Errorf("tables in the test schema (-want +got):\n%s", diff)
 	}
 }

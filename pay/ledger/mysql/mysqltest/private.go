@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	osexec "os/exec"
 	"os/user"
@@ -14,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/yianpay/payorder/internal/testport"
 	"github.com/yianpay/payorder/pay/ledger/mysql"
 )
 
@@ -56,7 +56,7 @@ func Private(t testing.TB) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &Server{dir: dir, mariadbd: mariadbd, port: freePort(t)}
+	s := &Server{dir: dir, mariadbd: mariadbd, port: testport.Free(t)}
 	t.Cleanup(func() {
 		s.kill()
 		os.RemoveAll(dir)
@@ -221,14 +221,4 @@ func (s *Server) logTail() string {
 		tail = tail[len(tail)-4000:]
 	}
 	return string(tail)
-}
-
-func freePort(t testing.TB) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }

@@ -2,12 +2,13 @@ package pgtest
 
 import (
 	"fmt"
-	"net"
 	"os"
 	osexec "os/exec"
 	"os/user"
 	"path/filepath"
 	"testing"
+
+	"github.com/yianpay/payorder/internal/testport"
 )
 
 // Server is a PostgreSQL server of one test's own, in a temporary data
@@ -39,7 +40,7 @@ func Private(t testing.TB) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &Server{ctl: filepath.Join(bin, "pg_ctl"), data: filepath.Join(dir, "data"), port: freePort(t)}
+	s := &Server{ctl: filepath.Join(bin, "pg_ctl"), data: filepath.Join(dir, "data"), port: testport.Free(t)}
 	if u, err := user.Current(); err == nil && u.Uid == "0" {
 		// PostgreSQL refuses to run as root.
 		s.asUser = []string{"runuser", "-u", "postgres", "--"}
@@ -80,14 +81,4 @@ func (s *Server) run(t testing.TB, name string, args ...string) {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("%s: %v\n%s", filepath.Base(name), err, out)
 	}
-}
-
-func freePort(t testing.TB) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
