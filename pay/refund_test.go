@@ -469,8 +469,9 @@ func TestRefundSucceededEventMovesPendingRefund(t *testing.T) {
 // answer and not found RefundSettle later becomes a refund_unconfirmed
 // anomaly and keeps holding its amount, so that no other refund can use it
 // while the request may still land. When it lands after all, it is
-// recorded and the anomaly resolved; when a person abandons it, its amount
-// is free and the anomaly resolved.
+// recorded and the anomaly resolved, also when it is found by the abandon's
+// last look; when a person abandons it, its amount is free and the anomaly
+// resolved.
 func TestUnconfirmedRefundHoldsItsAmount(t *testing.T) {
 	e := setupRefunds(t, ledgerKinds()[0], 1)
 	svc := e.svcs[0]
@@ -542,8 +543,23 @@ func TestUnconfirmedRefundHoldsItsAmount(t *testing.T) {
 			t.Errorf("a new refund after abandon = %+v, %v; want succeeded", att, err)
 		}
 	})
-	if got := e.emu.Stats().RefundsCreated; got != 2 {
-		t.Errorf("%d refunds created; want 2 (the late one and the one after the abandon)", got)
+	t.Run("FoundWhenAbandoned", func(t *testing.T) {
+		c := unconfirmed(t, "ABANDON2")
+		// The lost request lands before the person's abandon, which looks once more.
+		if _, err := e.client.CreateRefund(t.Context(), c.ID, &pingxx.RefundParams{Amount: 500, Description: "退款",
+			Metadata: map[string]any{pay.MetadataRefundRequestID: "lost", "order_no": "ABANDON2"}}); err != nil {
+			t.Fatal(err)
+		}
+		a, err := svc.AbandonRefund(t.Context(), "ABANDON2", "lost", "not in the dashboard")
+		if err != nil || a.State != ledger.RefundSucceeded {
+			t.Fatalf("AbandonRefund of a refund that landed = %+v, %v; want it recorded, succeeded", a, err)
+		}
+		if a := e.anomaly(t, ledger.RefundUnconfirmedAnomalyID("ABANDON2", "lost")); a.Resolved.IsZero() {
+			t.Errorf("anomaly %+v; want resolved", a)
+		}
+	})
+	if got := e.emu.Stats().RefundsCreated; got != 3 {
+		t.Errorf("%d refunds created; want 3 (two late ones and the one after the abandon)", got)
 	}
 }
 

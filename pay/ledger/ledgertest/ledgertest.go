@@ -35,6 +35,7 @@ func Run(t *testing.T, newLedger func(t testing.TB) ledger.Ledger) {
 		{"Clock", testClock},
 		{"ResolveAnomaly", testResolveAnomaly},
 		{"DueRefunds", testDueRefunds},
+		{"UnconfirmedRefund", testUnconfirmedRefund},
 		{"ConcurrentRefundsNeverExceedPaid", one(testConcurrentRefunds)},
 	})
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -94,6 +95,55 @@ func testDueRefunds(t *testing.T, l ledger.Ledger) {
 	update(t, l, "RN", func(r *ledger.Record) error { r.FinishRefundNotice("re_n", 0, true); return nil })
 	if due, err := l.Due(ctx, since); err != nil || len(due) != 0 {
 		t.Errorf("Due after the refunds were settled = %v, %v; want none", due, err)
+	}
+}
+
+// testUnconfirmedRefund keeps what the send permit and the unconfirmed mark
+// record: an attempt read back after its permit is sent (a takeover
+// resolves it rather than closing it as never sent), the mark records its
+// anomaly once, without an event, and the attempt stays unknown and due
+// until it is abandoned.
+func testUnconfirmedRefund(t *testing.T, l ledger.Ledger) {
+	paid(t, l, "RC", 100)
+	since := read(t, l, "RC").Now.Add(-time.Hour)
+	update(t, l, "RC", func(r *ledger.Record) error {
+		if _, _, err := r.BeginRefund(ledger.RefundWant{ID: "q", Amount: 40, Lease: time.Minute}); err != nil {
+			return err
+		}
+		return r.PermitRefundSend("q", 1, time.Minute)
+	})
+	if a := read(t, l, "RC").RefundAttempt("q"); a.SentAt.IsZero() {
+		t.Fatalf("attempt read back after its permit: %+v; want SentAt", a)
+	}
+	for range 2 {
+		update(t, l, "RC", func(r *ledger.Record) error { return r.MarkRefundUnconfirmed("q", 1, "not found") })
+	}
+	r := read(t, l, "RC")
+	if a := r.RefundAttempt("q"); a.State != ledger.RefundUnknown || a.UnconfirmedAt.IsZero() {
+		t.Fatalf("attempt after the mark: %+v; want unknown, unconfirmed", a)
+	}
+	if left, _ := r.Refundable("ch_RC"); left != 60 {
+		t.Errorf("refundable while unconfirmed = %d; want 60", left)
+	}
+	var marked []ledger.Anomaly
+	all, err := l.Anomalies(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range all {
+		if a.OrderNo == "RC" {
+			marked = append(marked, a)
+		}
+	}
+	if len(marked) != 1 || marked[0].ID != ledger.RefundUnconfirmedAnomalyID("RC", "q") || marked[0].Kind != ledger.AnomalyRefundUnconfirmed || marked[0].Amount != 40 {
+		t.Errorf("anomalies of RC = %+v; want one refund_unconfirmed of 40", marked)
+	}
+	if due, err := l.Due(ctx, since); err != nil || !slices.Contains(due, "RC") {
+		t.Errorf("Due = %v, %v; want RC, whose refund is unconfirmed", due, err)
+	}
+	update(t, l, "RC", func(r *ledger.Record) error { return r.AbandonRefund("q", "abandoned: not in the dashboard") })
+	if a := read(t, l, "RC").RefundAttempt("q"); a.State != ledger.RefundFailed {
+		t.Errorf("attempt after the abandon: %s; want failed", a.State)
 	}
 }
 
